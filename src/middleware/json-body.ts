@@ -1,0 +1,48 @@
+/**
+ * Reads a JSON request body once, before validation: 415 unless the Content-Type is JSON,
+ * 413 past the route's size limit, 400 `invalid_json` when it does not parse. The raw text
+ * stays available (`rawBody`) for idempotency hashing and byte-exact payload passthrough.
+ */
+import type { MiddlewareHandler } from 'hono'
+import type { AppEnv } from '../env'
+import { ApiError } from '../lib/errors'
+
+export const MIB = 1024 * 1024
+
+export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!['POST', 'PUT', 'PATCH'].includes(c.req.method)) return next()
+    const declared = c.req.header('content-length')
+    const type = c.req.header('content-type') ?? ''
+    const empty = declared === '0' || (declared === undefined && c.req.raw.body === null)
+    if (empty && !type) {
+      c.set('rawBody', '')
+      return next()
+    }
+    if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+      throw new ApiError(
+        'unsupported_media_type',
+        `Content-Type must be application/json, got "${type || 'none'}"`,
+      )
+    }
+    if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(maxBytes)
+    const text = await c.req.text()
+    if (new TextEncoder().encode(text).byteLength > maxBytes) throw tooLarge(maxBytes)
+    try {
+      JSON.parse(text)
+    } catch (error) {
+      throw new ApiError(
+        'invalid_json',
+        `Request body is not valid JSON: ${(error as Error).message}`,
+      )
+    }
+    c.set('rawBody', text)
+    return next()
+  }
+}
+
+function tooLarge(maxBytes: number): ApiError {
+  return new ApiError('payload_too_large', `Request body exceeds ${maxBytes} bytes`, {
+    details: { limitBytes: maxBytes },
+  })
+}

@@ -1,0 +1,12 @@
+/** Every route module, mounted in this order by `createApp`. One resource per file. */
+import { adminApiKeyRoutes } from './admin-api-keys'
+import { adminOrganizationRoutes } from './admin-organizations'
+import { healthRoutes } from './health'
+import { settingsRoutes } from './settings'
+
+export const routeModules = [
+  healthRoutes,
+  adminOrganizationRoutes,
+  adminApiKeyRoutes,
+  settingsRoutes,
+]
