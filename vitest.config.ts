@@ -29,7 +29,7 @@ export default defineConfig(async () => {
     test: {
       setupFiles: ['./test/support/apply-migrations.ts'],
       globalSetup: ['./test/support/global-setup.ts'],
-      silent: 'passed-only',
+      silent: 'passed-only' as const,
       testTimeout: 30_000,
       hookTimeout: 30_000,
     },

@@ -1,8 +1,6 @@
-import type { D1Migration } from 'cloudflare:test'
-import type { ServiceEnv } from '../../src/env'
-
-declare module 'cloudflare:workers' {
-  interface ProvidedEnv extends ServiceEnv {
-    TEST_MIGRATIONS: D1Migration[]
+// Bindings that only the test configuration provides.
+declare namespace Cloudflare {
+  interface Env {
+    TEST_MIGRATIONS: import('cloudflare:test').D1Migration[]
   }
 }
