@@ -52,6 +52,7 @@ CREATE TABLE `destinations` (
 	`description` text,
 	`config` text NOT NULL,
 	`secrets` text,
+	`delivery_policy` text DEFAULT '{}' NOT NULL,
 	`is_default` integer DEFAULT false NOT NULL,
 	`disabled` integer DEFAULT false NOT NULL,
 	`disabled_reason` text,

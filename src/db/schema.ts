@@ -28,6 +28,8 @@ export const destinations = sqliteTable(
     config: text('config').notNull(),
     /** Secrets of the config, sealed with the at-rest key (`<keyId>.<iv>.<ciphertext>`). */
     secrets: text('secrets'),
+    /** The outbox policy (ordering, concurrency, rate) as JSON. */
+    deliveryPolicy: text('delivery_policy').notNull().default('{}'),
     isDefault: integer('is_default', { mode: 'boolean' }).notNull().default(false),
     disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
     disabledReason: text('disabled_reason'),

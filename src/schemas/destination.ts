@@ -1,0 +1,286 @@
+/**
+ * Destinations as tenants create them: exactly the seed's `createDestination` input, with
+ * every field validated and errors naming the field path. Address rules (https only, no
+ * private or metadata hosts) are applied by `security/url-guard.ts` at the route, since
+ * they depend on the deployment's development flag.
+ */
+import { z } from '@hono/zod-openapi'
+import { OrganizationIdSchema } from './common'
+
+export const DESTINATION_TYPES = ['webhook', 'storage', 'email', 'download'] as const
+export type DestinationType = (typeof DESTINATION_TYPES)[number]
+
+/** `whsec_` and the base64 of at least 24 random bytes (Standard Webhooks). */
+export const WebhookSecretSchema = z
+  .string()
+  .regex(
+    /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/,
+    'must be "whsec_" followed by the base64 of at least 24 bytes',
+  )
+
+const HeaderValue = z
+  .string()
+  .max(2048)
+  .refine((value) => !/[\r\n\0]/.test(value), 'must not contain CR, LF or NUL')
+
+export const WebhookConfigSchema = z.strictObject({
+  url: z.string().url().max(2048),
+  method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
+  headers: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'must be a valid header name'),
+      HeaderValue,
+    )
+    .default({}),
+  timeout: z
+    .number()
+    .int()
+    .min(1000)
+    .max(30_000)
+    .default(10_000)
+    .openapi({ description: 'Milliseconds before an attempt is abandoned, 1000 to 30000.' }),
+  secret: WebhookSecretSchema.optional().openapi({
+    description: 'Signing secret; generated when absent and shown only on create and rotation.',
+  }),
+})
+
+export const S3ConfigSchema = z.strictObject({
+  region: z
+    .string()
+    .regex(/^[a-z0-9-]{2,32}$/, 'must be an AWS region such as us-east-1')
+    .default('us-east-1'),
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
+  endpoint: z
+    .string()
+    .url()
+    .max(2048)
+    .optional()
+    .openapi({ description: 'S3-compatible endpoint; AWS when absent.' }),
+  accessKeyId: z.string().min(1).max(256).optional(),
+  secretAccessKey: z.string().min(1).max(256).optional(),
+  serverSideEncryption: z.enum(['AES256', 'aws:kms', 'aws:kms:dsse']).optional(),
+  kmsKeyId: z.string().min(1).max(2048).optional(),
+  storageClass: z
+    .enum([
+      'STANDARD',
+      'STANDARD_IA',
+      'ONEZONE_IA',
+      'INTELLIGENT_TIERING',
+      'GLACIER',
+      'GLACIER_IR',
+      'DEEP_ARCHIVE',
+      'REDUCED_REDUNDANCY',
+    ])
+    .optional(),
+  forcePathStyle: z
+    .boolean()
+    .default(true)
+    .openapi({
+      description: 'Address the bucket in the path (needed by most S3-compatible stores).',
+    }),
+})
+
+export const R2ConfigSchema = z
+  .strictObject({})
+  .openapi({
+    description: "R2 writes to the service's bound bucket, under the organization's own prefix.",
+  })
+
+export const RetentionSchema = z.strictObject({
+  days: z.number().int().min(1).max(36_500),
+  autoCleanup: z.boolean().default(false),
+})
+
+const StorageCommon = {
+  path: z
+    .string()
+    .max(512)
+    .default('{organizationId}/{year}/{month}/{day}')
+    .openapi({
+      description:
+        'Key template: {organizationId} {year} {month} {day} {hour} {type} {deliveryId}; leading and trailing slashes are trimmed.',
+    }),
+  retention: RetentionSchema.optional(),
+}
+
+export const StorageConfigSchema = z.discriminatedUnion('provider', [
+  z.strictObject({ provider: z.literal('s3'), config: S3ConfigSchema, ...StorageCommon }),
+  z.strictObject({
+    provider: z.literal('r2'),
+    config: R2ConfigSchema.default({}),
+    ...StorageCommon,
+  }),
+])
+
+const EmailAddress = z.string().email().max(254)
+
+export const EmailProviderConfigSchema = z.strictObject({
+  region: z
+    .string()
+    .regex(/^[a-z0-9-]{2,32}$/, 'must be an AWS region such as us-east-1')
+    .optional(),
+  configurationSet: z.string().max(256).optional(),
+  accessKeyId: z.string().min(1).max(256).optional(),
+  secretAccessKey: z.string().min(1).max(256).optional(),
+  host: z.string().min(1).max(253).optional().openapi({ description: 'SMTP host.' }),
+  port: z.number().int().min(1).max(65_535).optional(),
+  secure: z
+    .enum(['tls', 'starttls', 'none'])
+    .optional()
+    .openapi({ description: 'SMTP transport security; "none" only under the development flag.' }),
+  username: z.string().max(256).optional(),
+  password: z.string().max(256).optional(),
+  endpoint: z
+    .string()
+    .url()
+    .max(2048)
+    .optional()
+    .openapi({ description: 'Provider API base URL override; only under the development flag.' }),
+})
+
+export const EmailEncryptionSchema = z.strictObject({
+  enabled: z.boolean(),
+  algorithm: z.literal('AES-256-GCM').default('AES-256-GCM'),
+  key: z
+    .string()
+    .optional()
+    .openapi({
+      description: 'Base64 AES-256 key; generated when absent and shown only on create.',
+    }),
+})
+
+export const EmailConfigSchema = z.strictObject({
+  service: z.enum(['ses', 'sendgrid', 'resend', 'postmark', 'smtp']),
+  config: EmailProviderConfigSchema.default({}),
+  apiKey: z
+    .string()
+    .min(1)
+    .max(512)
+    .optional()
+    .openapi({ description: 'API key for sendgrid, resend and postmark.' }),
+  from: EmailAddress.refine((value) => !/[\r\n]/.test(value), 'must not contain CR or LF'),
+  recipients: z.array(EmailAddress).min(1).max(50),
+  subject: z
+    .string()
+    .min(1)
+    .max(998)
+    .refine((value) => !/[\r\n]/.test(value), 'must not contain CR or LF'),
+  bodyTemplate: z.string().max(100_000).optional(),
+  htmlTemplate: z.string().max(100_000).optional(),
+  encryption: EmailEncryptionSchema.optional(),
+})
+
+export const DownloadConfigSchema = z.strictObject({
+  expiresIn: z
+    .number()
+    .int()
+    .min(60)
+    .max(604_800)
+    .default(86_400)
+    .openapi({ description: 'Link lifetime in seconds, at most 7 days. Default 1 day.' }),
+  maxDownloads: z.number().int().min(1).max(10_000).default(10),
+  notifyDestinationId: z
+    .string()
+    .optional()
+    .openapi({
+      description:
+        'An e-mail or webhook destination of the organization that receives each new link.',
+    }),
+})
+
+/** How the outbox releases work to this destination (parallel by default). */
+export const DeliveryPolicySchema = z.strictObject({
+  ordering: z.enum(['parallel', 'strict']).default('parallel'),
+  onExhausted: z
+    .enum(['wait', 'skip'])
+    .default('skip')
+    .openapi({
+      description:
+        'Strict ordering only: after the last retry, hold the line (wait) or move on (skip).',
+    }),
+  maxConcurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .optional()
+    .openapi({ description: "Messages in flight at once; the organization's limit when absent." }),
+  ratePerSecond: z.number().int().min(1).max(10_000).optional(),
+})
+
+const ConfigByType = z.strictObject({
+  webhook: WebhookConfigSchema.optional(),
+  storage: StorageConfigSchema.optional(),
+  email: EmailConfigSchema.optional(),
+  download: DownloadConfigSchema.optional(),
+})
+
+export const LabelSchema = z.string().trim().min(1).max(200)
+
+export const CreateDestinationSchema = z
+  .strictObject({
+    organizationId: OrganizationIdSchema.optional(),
+    label: LabelSchema,
+    type: z.enum(DESTINATION_TYPES),
+    description: z.string().max(1000).optional(),
+    config: ConfigByType,
+    isDefault: z.boolean().optional(),
+    disabled: z.boolean().optional(),
+    delivery: DeliveryPolicySchema.optional(),
+  })
+  .superRefine((input, ctx) => {
+    const present = Object.keys(input.config).filter(
+      (key) => input.config[key as DestinationType] !== undefined,
+    )
+    if (!present.includes(input.type)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['config', input.type],
+        message: `is required for a ${input.type} destination`,
+      })
+    }
+    for (const other of present.filter((key) => key !== input.type)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['config', other],
+        message: `does not belong to a ${input.type} destination`,
+      })
+    }
+  })
+  .openapi('CreateDestination')
+
+export type CreateDestinationInput = z.infer<typeof CreateDestinationSchema>
+export type WebhookConfig = z.infer<typeof WebhookConfigSchema>
+export type StorageConfig = z.infer<typeof StorageConfigSchema>
+export type EmailConfig = z.infer<typeof EmailConfigSchema>
+export type DownloadConfig = z.infer<typeof DownloadConfigSchema>
+export type DeliveryPolicy = z.infer<typeof DeliveryPolicySchema>
+
+/** A destination with its secrets opened, as the delivery handlers receive it. */
+export type LoadedDestination =
+  | (DestinationBase & {
+      type: 'webhook'
+      config: WebhookConfig & { secret: string; previousSecrets: PreviousSecret[] }
+    })
+  | (DestinationBase & { type: 'storage'; config: StorageConfig })
+  | (DestinationBase & { type: 'email'; config: EmailConfig })
+  | (DestinationBase & { type: 'download'; config: DownloadConfig })
+
+/** A secret replaced by rotation that keeps signing until `expiresAt`. */
+export interface PreviousSecret {
+  secret: string
+  expiresAt: string
+}
+
+interface DestinationBase {
+  id: string
+  organizationId: string
+  label: string
+  description: string | null
+  isDefault: boolean
+  disabled: boolean
+  disabledReason: string | null
+  delivery: DeliveryPolicy
+  createdAt: string
+  updatedAt: string
+}
