@@ -62,6 +62,22 @@ CREATE TABLE `destinations` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `destinations_org_label` ON `destinations` (`organization_id`,`label`);--> statement-breakpoint
 CREATE INDEX `destinations_org_created` ON `destinations` (`organization_id`,`created_at`,`id`);--> statement-breakpoint
+CREATE TABLE `downloads` (
+	`id` text PRIMARY KEY NOT NULL,
+	`token_hash` text NOT NULL,
+	`organization_id` text NOT NULL,
+	`delivery_id` text NOT NULL,
+	`destination_id` text NOT NULL,
+	`object_key` text NOT NULL,
+	`expires_at` text NOT NULL,
+	`max_downloads` integer NOT NULL,
+	`download_count` integer DEFAULT 0 NOT NULL,
+	`revoked_at` text,
+	`created_at` text NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `downloads_token_hash` ON `downloads` (`token_hash`);--> statement-breakpoint
+CREATE UNIQUE INDEX `downloads_delivery_destination` ON `downloads` (`organization_id`,`delivery_id`,`destination_id`);--> statement-breakpoint
 CREATE TABLE `metric_rollups` (
 	`organization_id` text NOT NULL,
 	`destination_id` text NOT NULL,

@@ -138,3 +138,32 @@ export const cronCursors = sqliteTable('cron_cursors', {
   cursor: text('cursor').notNull(),
   updatedAt: text('updated_at').notNull(),
 })
+
+/**
+ * Expiring download links. Only the token's SHA-256 is stored; the count is raised with
+ * a conditional UPDATE so concurrent downloads never exceed `max_downloads`.
+ */
+export const downloads = sqliteTable(
+  'downloads',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull(),
+    organizationId: text('organization_id').notNull(),
+    deliveryId: text('delivery_id').notNull(),
+    destinationId: text('destination_id').notNull(),
+    objectKey: text('object_key').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    maxDownloads: integer('max_downloads').notNull(),
+    downloadCount: integer('download_count').notNull().default(0),
+    revokedAt: text('revoked_at'),
+    createdAt: text('created_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('downloads_token_hash').on(table.tokenHash),
+    uniqueIndex('downloads_delivery_destination').on(
+      table.organizationId,
+      table.deliveryId,
+      table.destinationId,
+    ),
+  ],
+)

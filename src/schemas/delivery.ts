@@ -16,11 +16,9 @@ const DestinationRef = z
 export const DeliverSchema = z
   .strictObject({
     organizationId: OrganizationIdSchema.optional(),
-    destinations: z
-      .union([DestinationRef, z.array(DestinationRef).min(1).max(50)])
-      .openapi({
-        description: '`default`, one destination, or a list that may include `default`.',
-      }),
+    destinations: z.union([DestinationRef, z.array(DestinationRef).min(1).max(50)]).openapi({
+      description: '`default`, one destination, or a list that may include `default`.',
+    }),
     payload: z.strictObject({
       type: z.string().min(1).max(200),
       data: z.unknown().refine((value) => value !== undefined, 'is required'),
@@ -148,13 +146,9 @@ export const AttemptSchema = z
 
 export const BatchDeliverSchema = z
   .strictObject({
-    deliveries: z
-      .array(z.unknown())
-      .min(1)
-      .max(1000)
-      .openapi({
-        description: 'Up to 1,000 `Deliver` bodies; each is validated and accepted on its own.',
-      }),
+    deliveries: z.array(z.unknown()).min(1).max(1000).openapi({
+      description: 'Up to 1,000 `Deliver` bodies; each is validated and accepted on its own.',
+    }),
   })
   .openapi('BatchDeliver')
 

@@ -72,19 +72,14 @@ export const S3ConfigSchema = z.strictObject({
       'REDUCED_REDUNDANCY',
     ])
     .optional(),
-  forcePathStyle: z
-    .boolean()
-    .default(true)
-    .openapi({
-      description: 'Address the bucket in the path (needed by most S3-compatible stores).',
-    }),
+  forcePathStyle: z.boolean().default(true).openapi({
+    description: 'Address the bucket in the path (needed by most S3-compatible stores).',
+  }),
 })
 
-export const R2ConfigSchema = z
-  .strictObject({})
-  .openapi({
-    description: "R2 writes to the service's bound bucket, under the organization's own prefix.",
-  })
+export const R2ConfigSchema = z.strictObject({}).openapi({
+  description: "R2 writes to the service's bound bucket, under the organization's own prefix.",
+})
 
 export const RetentionSchema = z.strictObject({
   days: z.number().int().min(1).max(36_500),
@@ -92,14 +87,10 @@ export const RetentionSchema = z.strictObject({
 })
 
 const StorageCommon = {
-  path: z
-    .string()
-    .max(512)
-    .default('{organizationId}/{year}/{month}/{day}')
-    .openapi({
-      description:
-        'Key template: {organizationId} {year} {month} {day} {hour} {type} {deliveryId}; leading and trailing slashes are trimmed.',
-    }),
+  path: z.string().max(512).default('{organizationId}/{year}/{month}/{day}').openapi({
+    description:
+      'Key template: {organizationId} {year} {month} {day} {hour} {type} {deliveryId}; leading and trailing slashes are trimmed.',
+  }),
   retention: RetentionSchema.optional(),
 }
 
@@ -141,12 +132,9 @@ export const EmailProviderConfigSchema = z.strictObject({
 export const EmailEncryptionSchema = z.strictObject({
   enabled: z.boolean(),
   algorithm: z.literal('AES-256-GCM').default('AES-256-GCM'),
-  key: z
-    .string()
-    .optional()
-    .openapi({
-      description: 'Base64 AES-256 key; generated when absent and shown only on create.',
-    }),
+  key: z.string().optional().openapi({
+    description: 'Base64 AES-256 key; generated when absent and shown only on create.',
+  }),
 })
 
 export const EmailConfigSchema = z.strictObject({
@@ -179,25 +167,19 @@ export const DownloadConfigSchema = z.strictObject({
     .default(86_400)
     .openapi({ description: 'Link lifetime in seconds, at most 7 days. Default 1 day.' }),
   maxDownloads: z.number().int().min(1).max(10_000).default(10),
-  notifyDestinationId: z
-    .string()
-    .optional()
-    .openapi({
-      description:
-        'An e-mail or webhook destination of the organization that receives each new link.',
-    }),
+  notifyDestinationId: z.string().optional().openapi({
+    description:
+      'An e-mail or webhook destination of the organization that receives each new link.',
+  }),
 })
 
 /** How the outbox releases work to this destination (parallel by default). */
 export const DeliveryPolicySchema = z.strictObject({
   ordering: z.enum(['parallel', 'strict']).default('parallel'),
-  onExhausted: z
-    .enum(['wait', 'skip'])
-    .default('skip')
-    .openapi({
-      description:
-        'Strict ordering only: after the last retry, hold the line (wait) or move on (skip).',
-    }),
+  onExhausted: z.enum(['wait', 'skip']).default('skip').openapi({
+    description:
+      'Strict ordering only: after the last retry, hold the line (wait) or move on (skip).',
+  }),
   maxConcurrency: z
     .number()
     .int()

@@ -6,6 +6,7 @@ import {
   auditLog,
   deadLetters,
   destinations,
+  downloads,
   metricRollups,
   organizations,
 } from '../db/schema'
@@ -49,6 +50,7 @@ export async function purgeOrganization(env: ServiceEnv, organizationId: string)
     db.delete(auditLog).where(eq(auditLog.organizationId, organizationId)),
     db.delete(metricRollups).where(eq(metricRollups.organizationId, organizationId)),
     db.delete(deadLetters).where(eq(deadLetters.organizationId, organizationId)),
+    db.delete(downloads).where(eq(downloads.organizationId, organizationId)),
     db.delete(organizations).where(eq(organizations.id, organizationId)),
   ])
   await organizationStub(env, organizationId).purge()
