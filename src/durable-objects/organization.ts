@@ -14,6 +14,7 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
   private readonly sql: SqlStorage
   private readonly meta: MetaStore
   private readonly apiKeys: ApiKeyStore
+  private destinationCache: unknown = null
 
   constructor(ctx: DurableObjectState, env: ServiceEnv) {
     super(ctx, env)
@@ -67,6 +68,15 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
   async replaceSettings(settings: Settings): Promise<Settings> {
     this.meta.setSettings(settings)
     return settings
+  }
+
+  /**
+   * Called by the Worker after one of this organization's destinations changed in D1, so
+   * the object stops using what it cached. A deleted destination's pending work ends `skipped`.
+   */
+  async destinationsChanged(change: { destinationId: string; deleted: boolean }): Promise<void> {
+    this.destinationCache = null
+    void change
   }
 
   /** Deletes everything this object holds, alarm included; it answers afterwards as a new, unknown organization. */
