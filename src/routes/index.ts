@@ -1,6 +1,7 @@
 /** Every route module, mounted in this order by `createApp`. One resource per file. */
 import { adminApiKeyRoutes } from './admin-api-keys'
 import { adminOrganizationRoutes } from './admin-organizations'
+import { docsRoutes } from './docs'
 import { healthRoutes } from './health'
 import { settingsRoutes } from './settings'
 
@@ -9,4 +10,5 @@ export const routeModules = [
   adminOrganizationRoutes,
   adminApiKeyRoutes,
   settingsRoutes,
+  docsRoutes,
 ]
