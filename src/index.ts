@@ -3,7 +3,10 @@
  * through the scheduled jobs. The organization Durable Object class is exported here.
  */
 import { createApp } from './app'
+import type { QueueMessage } from './delivery/messages'
 import type { ServiceEnv } from './env'
+import { consumeDeadLetters } from './queues/dead-letter-consumer'
+import { consumeDeliveries } from './queues/delivery-consumer'
 
 export { OrganizationDurableObject } from './durable-objects/organization'
 
@@ -11,4 +14,9 @@ const app = createApp()
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
-} satisfies ExportedHandler<ServiceEnv>
+  async queue(batch, env) {
+    // Queue names may carry a per-environment suffix; the dead-letter queue ends in -dlq.
+    if (batch.queue.endsWith('-dlq')) await consumeDeadLetters(batch, env)
+    else await consumeDeliveries(batch, env)
+  },
+} satisfies ExportedHandler<ServiceEnv, QueueMessage>

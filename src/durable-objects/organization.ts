@@ -1,20 +1,50 @@
 /**
- * One Durable Object per organization: the place where that tenant's state that needs a
- * single writer lives (API keys, settings, sequence numbers, idempotency keys, delivery
- * records and per-destination outboxes). Methods are typed RPC; state is its own SQLite.
+ * One Durable Object per organization: the single writer for that tenant's keys,
+ * settings, sequence numbers, idempotency keys, delivery records and per-destination
+ * outboxes. Methods are typed RPC; state is the object's own SQLite; an alarm releases
+ * work that falls due and re-sends what could not be enqueued.
  */
 import { DurableObject } from 'cloudflare:workers'
+import type { AttemptMessage } from '../delivery/messages'
+import { SEND_BATCH_MAX_BYTES, SEND_BATCH_MAX_MESSAGES } from '../delivery/messages'
 import type { ServiceEnv } from '../env'
+import { log } from '../lib/logger'
+import type { AttemptView, DeliveryView } from '../schemas/delivery'
 import type { Settings } from '../schemas/settings'
+import {
+  listDestinationSummaries,
+  setDestinationDisabled,
+} from '../services/destinations/repository'
 import { type ApiKeyRecord, ApiKeyStore, type KeyCheck } from './organization/api-keys'
+import {
+  type AcceptItem,
+  type AcceptResult,
+  type DeliveryFilters,
+  DeliveryStore,
+} from './organization/deliveries'
+import { DestinationDirectory, type DestinationSummary } from './organization/directory'
+import { type DestinationHealth, HealthStore } from './organization/health'
 import { MetaStore, type OrganizationIdentity } from './organization/meta'
 import { migrate } from './organization/migrations'
+import { type AttemptReport, Outbox, type ResultEffects } from './organization/outbox'
+import { TokenBucket } from './organization/rate-limiter'
+
+/** After a failed queue send, the alarm tries again this much later. */
+const SEND_RETRY_MS = 2_000
+/** An alarm that failed re-arms itself this much later (the platform retries alarms only 6 times). */
+const ALARM_RETRY_MS = 5_000
 
 export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
   private readonly sql: SqlStorage
   private readonly meta: MetaStore
   private readonly apiKeys: ApiKeyStore
-  private destinationCache: unknown = null
+  private readonly deliveries: DeliveryStore
+  private readonly health: HealthStore
+  private readonly outbox: Outbox
+  private readonly directory: DestinationDirectory
+  private ingestBucket: TokenBucket | null = null
+  private readonly destinationBuckets = new Map<string, TokenBucket>()
+  private settingsCache: Settings | null = null
 
   constructor(ctx: DurableObjectState, env: ServiceEnv) {
     super(ctx, env)
@@ -22,7 +52,26 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
     ctx.blockConcurrencyWhile(async () => migrate(this.sql))
     this.meta = new MetaStore(this.sql)
     this.apiKeys = new ApiKeyStore(this.sql)
+    this.deliveries = new DeliveryStore(this.sql, ctx.storage)
+    this.health = new HealthStore(this.sql)
+    this.outbox = new Outbox(this.sql, this.health)
+    this.directory = new DestinationDirectory(() =>
+      listDestinationSummaries(this.env, this.organizationId()),
+    )
   }
+
+  private organizationId(): string {
+    const identity = this.meta.identity()
+    if (!identity) throw new Error('organization object used before its identity was set')
+    return identity.id
+  }
+
+  private settings(): Settings {
+    this.settingsCache ??= this.meta.settings()
+    return this.settingsCache
+  }
+
+  // Identity, keys and settings
 
   /** Records who this object is; called when the operator creates or changes the organization. */
   async setIdentity(identity: OrganizationIdentity): Promise<void> {
@@ -62,21 +111,162 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
   }
 
   async getSettings(): Promise<Settings> {
-    return this.meta.settings()
+    return this.settings()
   }
 
   async replaceSettings(settings: Settings): Promise<Settings> {
     this.meta.setSettings(settings)
+    this.settingsCache = null
     return settings
+  }
+
+  // Deliveries
+
+  /**
+   * Accepts deliveries, each atomically: sequence number, idempotency key, delivery and
+   * outbox rows are written before this returns, so a 202 always stands for stored work.
+   */
+  async accept(items: AcceptItem[], requestId: string | null): Promise<AcceptResult[]> {
+    const now = Date.now()
+    await this.directory.refresh(now)
+    const settings = this.settings()
+    const bucket = this.ingestLimiter(settings, now)
+    const context = {
+      organizationId: this.organizationId(),
+      directory: this.directory,
+      now,
+      idempotencyTtlMs: settings.limits.idempotencyTtlHours * 3_600_000,
+      requestId,
+      takeToken: () => bucket.take(now),
+    }
+    const results = items.map((item) => this.deliveries.accept(item, context))
+    if (results.some((result) => result.kind === 'accepted')) await this.wakeSoon(now)
+    return results
+  }
+
+  /** Milliseconds until the ingest limit admits one more delivery (for Retry-After). */
+  async ingestRetryAfterMs(): Promise<number> {
+    return this.ingestLimiter(this.settings(), Date.now()).waitMs(Date.now())
+  }
+
+  async getDelivery(deliveryId: string): Promise<DeliveryView | null> {
+    await this.directory.refresh(Date.now())
+    return this.deliveries.view(this.organizationId(), deliveryId, (target) =>
+      this.outbox.holdReason(target, this.directory),
+    )
+  }
+
+  async listDeliveries(
+    filters: DeliveryFilters,
+  ): Promise<{ deliveries: DeliveryView[]; nextSequence: number | null }> {
+    await this.directory.refresh(Date.now())
+    return this.deliveries.list(this.organizationId(), filters, (target) =>
+      this.outbox.holdReason(target, this.directory),
+    )
+  }
+
+  async listAttempts(deliveryId: string): Promise<AttemptView[] | null> {
+    if (!this.deliveries.deliveryRow(deliveryId)) return null
+    return this.deliveries.attempts(deliveryId)
+  }
+
+  /** Queues a delivery's failed destinations again; `nothing_to_retry` when none failed. */
+  async retryDelivery(
+    deliveryId: string,
+  ): Promise<
+    { ok: true; delivery: DeliveryView } | { ok: false; reason: 'not_found' | 'nothing_to_retry' }
+  > {
+    if (!this.deliveries.deliveryRow(deliveryId)) return { ok: false, reason: 'not_found' }
+    const now = Date.now()
+    if (this.outbox.retryFailed(deliveryId, now) === 0)
+      return { ok: false, reason: 'nothing_to_retry' }
+    await this.wakeSoon(now)
+    return { ok: true, delivery: (await this.getDelivery(deliveryId)) as DeliveryView }
+  }
+
+  /** Re-queues every failed delivery to a destination since a time. */
+  async recoverDestination(destinationId: string, sinceMs: number): Promise<number> {
+    const now = Date.now()
+    const count = this.outbox.recover(destinationId, sinceMs, now)
+    if (count > 0) await this.wakeSoon(now)
+    return count
+  }
+
+  /** Sends every delivery since a time to a destination, including ones that never named it. */
+  async replayToDestination(destinationId: string, sinceMs: number): Promise<number | null> {
+    const now = Date.now()
+    this.directory.invalidate()
+    await this.directory.refresh(now)
+    const destination = this.directory.get(destinationId)
+    if (!destination) return null
+    const count = this.outbox.replay(destination, sinceMs, now)
+    if (count > 0) await this.wakeSoon(now)
+    return count
+  }
+
+  /** Results of attempts, from the queue consumer. State moves only for the current release. */
+  async recordAttempts(reports: AttemptReport[]): Promise<void> {
+    const now = Date.now()
+    const effects: ResultEffects = { disable: [], recovered: [], circuitOpened: [], exhausted: [] }
+    const settings = this.settings()
+    this.ctx.storage.transactionSync(() => {
+      for (const report of reports) this.outbox.applyResult(report, now, settings, effects)
+    })
+    await this.applyEffects(effects)
+    await this.releaseAndSend(now)
+  }
+
+  /**
+   * A message that exhausted the queue's own retries (the consumer kept failing) counts
+   * as one failed attempt, so the outbox retries it or records the failure: never lost.
+   */
+  async recordDeadLetter(message: AttemptMessage): Promise<void> {
+    await this.recordAttempts([
+      {
+        deliveryId: message.deliveryId,
+        destinationId: message.destinationId,
+        lease: message.lease,
+        attempt: message.attempt,
+        startedAt: new Date().toISOString(),
+        durationMs: 0,
+        outcome: {
+          kind: 'retryable',
+          code: 'dead_lettered',
+          message: 'The queue gave up on this message after its own retries',
+        },
+      },
+    ])
+  }
+
+  /** Health and backlog of one destination. */
+  async destinationHealth(
+    destinationId: string,
+  ): Promise<DestinationHealth & { backlog: ReturnType<Outbox['backlog']> }> {
+    const now = Date.now()
+    return {
+      ...this.health.view(destinationId, this.settings().health),
+      backlog: this.outbox.backlog(destinationId, now),
+    }
   }
 
   /**
    * Called by the Worker after one of this organization's destinations changed in D1, so
-   * the object stops using what it cached. A deleted destination's pending work ends `skipped`.
+   * the object stops using what it cached. A deleted destination's pending work ends `skipped`;
+   * a destination enabled again resumes with a closed circuit.
    */
   async destinationsChanged(change: { destinationId: string; deleted: boolean }): Promise<void> {
-    this.destinationCache = null
-    void change
+    const now = Date.now()
+    const before = this.directory.get(change.destinationId)
+    this.directory.invalidate()
+    this.destinationBuckets.delete(change.destinationId)
+    if (change.deleted) {
+      this.outbox.skipDestination(change.destinationId, 'destination_deleted', now)
+      return
+    }
+    await this.directory.refresh(now)
+    const after = this.directory.get(change.destinationId)
+    if (before?.disabled && after && !after.disabled) this.health.reset(change.destinationId)
+    await this.wakeSoon(now)
   }
 
   /** Deletes everything this object holds, alarm included; it answers afterwards as a new, unknown organization. */
@@ -84,5 +274,128 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
     await this.ctx.storage.deleteAlarm()
     await this.ctx.storage.deleteAll()
     migrate(this.sql)
+    this.settingsCache = null
+    this.directory.invalidate()
+  }
+
+  // The alarm: release due work, recover lost releases, housekeeping.
+
+  override async alarm(): Promise<void> {
+    const now = Date.now()
+    try {
+      this.outbox.expireLeases(now)
+      const settings = this.settings()
+      this.deliveries.expireIdempotencyKeys(now, settings.limits.idempotencyTtlHours * 3_600_000)
+      await this.releaseAndSend(now)
+    } catch (error) {
+      log.error({
+        event: 'alarm_failed',
+        error: (error as Error).message,
+        stack: (error as Error).stack,
+      })
+      await this.ctx.storage.setAlarm(Date.now() + ALARM_RETRY_MS)
+    }
+  }
+
+  /** Arms the alarm to run now unless it is already due sooner. */
+  private async wakeSoon(now: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm()
+    if (current === null || current > now) await this.ctx.storage.setAlarm(now)
+  }
+
+  private async releaseAndSend(now: number): Promise<void> {
+    if (!this.meta.identity()) return
+    await this.directory.refresh(now)
+    const settings = this.settings()
+    const release = this.outbox.release(now, {
+      organizationId: this.organizationId(),
+      directory: this.directory,
+      settings,
+      rateBucket: (destination) => this.destinationLimiter(destination, now),
+    })
+    const threshold = Number(this.env.HIGH_PRIORITY_THRESHOLD || 8)
+    const high = release.messages.filter((m) => m.priority >= threshold).map((m) => m.message)
+    const normal = release.messages.filter((m) => m.priority < threshold).map((m) => m.message)
+    const failed = [
+      ...(await this.send(this.env.PRIORITY_QUEUE, high)),
+      ...(await this.send(this.env.DELIVERY_QUEUE, normal)),
+    ]
+    let wakeAt = release.wakeAtMs
+    if (failed.length > 0) {
+      this.outbox.unrelease(failed, now + SEND_RETRY_MS)
+      wakeAt = Math.min(wakeAt ?? Number.POSITIVE_INFINITY, now + SEND_RETRY_MS)
+    }
+    if (wakeAt !== null) {
+      const current = await this.ctx.storage.getAlarm()
+      if (current === null || current > wakeAt || current <= now)
+        await this.ctx.storage.setAlarm(Math.max(wakeAt, now))
+    }
+  }
+
+  /** Sends in chunks within the Queues limits; returns the messages that could not be sent. */
+  private async send(queue: Queue, messages: AttemptMessage[]): Promise<AttemptMessage[]> {
+    const failed: AttemptMessage[] = []
+    let chunk: AttemptMessage[] = []
+    let bytes = 0
+    const flush = async () => {
+      if (chunk.length === 0) return
+      const batch = chunk
+      chunk = []
+      bytes = 0
+      try {
+        await queue.sendBatch(batch.map((body) => ({ body, contentType: 'json' as const })))
+      } catch (error) {
+        log.warn({
+          event: 'queue_send_failed',
+          error: (error as Error).message,
+          messages: batch.length,
+        })
+        failed.push(...batch)
+      }
+    }
+    for (const message of messages) {
+      const size = JSON.stringify(message).length + 100
+      if (chunk.length === SEND_BATCH_MAX_MESSAGES || bytes + size > SEND_BATCH_MAX_BYTES)
+        await flush()
+      chunk.push(message)
+      bytes += size
+    }
+    await flush()
+    return failed
+  }
+
+  private async applyEffects(effects: ResultEffects): Promise<void> {
+    for (const { destinationId, reason } of effects.disable) {
+      await setDestinationDisabled(this.env, this.organizationId(), destinationId, true, reason)
+      this.directory.invalidate()
+      log.warn({
+        event: 'destination_disabled',
+        organizationId: this.organizationId(),
+        destinationId,
+        reason,
+      })
+    }
+  }
+
+  private ingestLimiter(settings: Settings, now: number): TokenBucket {
+    this.ingestBucket ??= new TokenBucket(
+      settings.limits.ingestPerSecond,
+      settings.limits.ingestBurst,
+      now,
+    )
+    this.ingestBucket.configure(settings.limits.ingestPerSecond, settings.limits.ingestBurst)
+    return this.ingestBucket
+  }
+
+  private destinationLimiter(destination: DestinationSummary, now: number): TokenBucket | null {
+    const rate = destination.delivery.ratePerSecond
+    if (!rate) return null
+    let bucket = this.destinationBuckets.get(destination.id)
+    if (!bucket) {
+      bucket = new TokenBucket(rate, rate, now)
+      this.destinationBuckets.set(destination.id, bucket)
+    }
+    bucket.configure(rate, rate)
+    return bucket
   }
 }

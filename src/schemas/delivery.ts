@@ -144,6 +144,8 @@ export const AttemptSchema = z
   })
   .openapi('Attempt')
 
+export type AttemptView = z.infer<typeof AttemptSchema>
+
 export const BatchDeliverSchema = z
   .strictObject({
     deliveries: z.array(z.unknown()).min(1).max(1000).openapi({
