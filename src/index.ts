@@ -7,6 +7,7 @@ import type { QueueMessage } from './delivery/messages'
 import type { ServiceEnv } from './env'
 import { consumeDeadLetters } from './queues/dead-letter-consumer'
 import { consumeDeliveries } from './queues/delivery-consumer'
+import { runScheduledJobs } from './scheduled'
 
 export { OrganizationDurableObject } from './durable-objects/organization'
 
@@ -18,5 +19,8 @@ export default {
     // Queue names may carry a per-environment suffix; the dead-letter queue ends in -dlq.
     if (batch.queue.endsWith('-dlq')) await consumeDeadLetters(batch, env)
     else await consumeDeliveries(batch, env)
+  },
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(runScheduledJobs(env, new Date(controller.scheduledTime)))
   },
 } satisfies ExportedHandler<ServiceEnv, QueueMessage>
