@@ -7,6 +7,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import type { AttemptMessage } from '../delivery/messages'
 import { SEND_BATCH_MAX_BYTES, SEND_BATCH_MAX_MESSAGES } from '../delivery/messages'
+import { sealPayload } from '../delivery/payload'
 import type { ServiceEnv } from '../env'
 import { log } from '../lib/logger'
 import type { AttemptView, DeliveryView } from '../schemas/delivery'
@@ -28,9 +29,12 @@ import { MetaStore, type OrganizationIdentity } from './organization/meta'
 import { migrate } from './organization/migrations'
 import { type AttemptReport, Outbox, type ResultEffects } from './organization/outbox'
 import { TokenBucket } from './organization/rate-limiter'
+import { RetentionArchiver } from './organization/retention'
 
 /** After a failed queue send, the alarm tries again this much later. */
 const SEND_RETRY_MS = 2_000
+/** How often the alarm archives old records and forgets expired idempotency keys. */
+const HOUSEKEEPING_INTERVAL_MS = 3_600_000
 /** An alarm that failed re-arms itself this much later (the platform retries alarms only 6 times). */
 const ALARM_RETRY_MS = 5_000
 
@@ -42,6 +46,7 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
   private readonly health: HealthStore
   private readonly outbox: Outbox
   private readonly directory: DestinationDirectory
+  private readonly retention: RetentionArchiver
   private ingestBucket: TokenBucket | null = null
   private readonly destinationBuckets = new Map<string, TokenBucket>()
   private settingsCache: Settings | null = null
@@ -55,6 +60,7 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
     this.deliveries = new DeliveryStore(this.sql, ctx.storage)
     this.health = new HealthStore(this.sql)
     this.outbox = new Outbox(this.sql, this.health)
+    this.retention = new RetentionArchiver(this.sql, env.ARTIFACTS, env.ENCRYPTION_KEYS)
     this.directory = new DestinationDirectory(() =>
       listDestinationSummaries(this.env, this.organizationId()),
     )
@@ -142,6 +148,53 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
     const results = items.map((item) => this.deliveries.accept(item, context))
     if (results.some((result) => result.kind === 'accepted')) await this.wakeSoon(now)
     return results
+  }
+
+  /**
+   * Sends an operational event (an alert, a rotated secret, a disabled destination) to
+   * destinations of this organization through the ordinary outbox, so it is recorded,
+   * retried and auditable like any delivery. It bypasses the ingest rate limit.
+   */
+  async emitOperationalEvent(event: {
+    type: string
+    data: unknown
+    destinationIds: string[]
+  }): Promise<AcceptResult | null> {
+    if (event.destinationIds.length === 0) return null
+    const now = Date.now()
+    await this.directory.refresh(now)
+    const data = JSON.stringify(event.data)
+    const item: AcceptItem = {
+      index: 0,
+      destinations: event.destinationIds,
+      payloadType: event.type,
+      priority: 9,
+      idempotencyKey: null,
+      correlationId: null,
+      tags: ['operational'],
+      sealedPayload: await sealPayload(this.env.ENCRYPTION_KEYS, { data, metadata: null }),
+      payloadRef: null,
+      payloadBytes: data.length,
+      requestHash: '',
+    }
+    const settings = this.settings()
+    const result = this.deliveries.accept(item, {
+      organizationId: this.organizationId(),
+      directory: this.directory,
+      now,
+      idempotencyTtlMs: settings.limits.idempotencyTtlHours * 3_600_000,
+      requestId: null,
+      takeToken: () => true,
+    })
+    if (result.kind === 'accepted') await this.wakeSoon(now)
+    else
+      log.warn({
+        event: 'operational_event_rejected',
+        organizationId: this.organizationId(),
+        type: event.type,
+        outcome: result.kind,
+      })
+    return result
   }
 
   /** Milliseconds until the ingest limit admits one more delivery (for Retry-After). */
@@ -284,8 +337,7 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
     const now = Date.now()
     try {
       this.outbox.expireLeases(now)
-      const settings = this.settings()
-      this.deliveries.expireIdempotencyKeys(now, settings.limits.idempotencyTtlHours * 3_600_000)
+      await this.housekeeping(now)
       await this.releaseAndSend(now)
     } catch (error) {
       log.error({
@@ -294,6 +346,40 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
         stack: (error as Error).stack,
       })
       await this.ctx.storage.setAlarm(Date.now() + ALARM_RETRY_MS)
+    }
+  }
+
+  /**
+   * Hourly: forget expired idempotency keys and archive records past retention. While
+   * deliveries remain, the alarm stays armed for the next round at the latest.
+   */
+  private async housekeeping(now: number): Promise<void> {
+    if (!this.meta.identity()) return
+    const due = Number(this.meta.get('next_housekeeping_ms') ?? 0)
+    if (now >= due) {
+      const settings = this.settings()
+      this.deliveries.expireIdempotencyKeys(now, settings.limits.idempotencyTtlHours * 3_600_000)
+      const archived = await this.retention.archiveExpired(
+        this.organizationId(),
+        now,
+        settings.limits.retentionDays,
+      )
+      if (archived > 0)
+        log.info({
+          event: 'records_archived',
+          organizationId: this.organizationId(),
+          count: archived,
+        })
+      // A full batch means more are waiting: come back soon rather than in an hour.
+      this.meta.set(
+        'next_housekeeping_ms',
+        String(now + (archived >= 500 ? 1000 : HOUSEKEEPING_INTERVAL_MS)),
+      )
+    }
+    if (this.deliveries.lastSequence() > 0) {
+      const next = Number(this.meta.get('next_housekeeping_ms'))
+      const current = await this.ctx.storage.getAlarm()
+      if (current === null || current > next) await this.ctx.storage.setAlarm(next)
     }
   }
 
@@ -365,14 +451,46 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
   }
 
   private async applyEffects(effects: ResultEffects): Promise<void> {
+    const organizationId = this.organizationId()
+    const events: { type: string; data: Record<string, unknown>; about: string }[] = []
     for (const { destinationId, reason } of effects.disable) {
-      await setDestinationDisabled(this.env, this.organizationId(), destinationId, true, reason)
+      await setDestinationDisabled(this.env, organizationId, destinationId, true, reason)
       this.directory.invalidate()
-      log.warn({
-        event: 'destination_disabled',
-        organizationId: this.organizationId(),
-        destinationId,
-        reason,
+      log.warn({ event: 'destination_disabled', organizationId, destinationId, reason })
+      events.push({
+        type: 'operational.destination_disabled',
+        data: { destinationId, reason },
+        about: destinationId,
+      })
+    }
+    for (const destinationId of effects.recovered) {
+      events.push({
+        type: 'operational.destination_recovered',
+        data: { destinationId },
+        about: destinationId,
+      })
+    }
+    for (const { deliveryId, destinationId } of effects.exhausted) {
+      // Failures of operational events are not reported again, or one broken alert destination would loop.
+      if (this.deliveries.deliveryRow(deliveryId)?.payload_type.startsWith('operational.')) continue
+      const target = this.deliveries
+        .targets(deliveryId)
+        .find((t) => t.destination_id === destinationId)
+      const lastError = target?.last_error ? (JSON.parse(target.last_error) as unknown) : null
+      events.push({
+        type: 'operational.delivery_failed',
+        data: { deliveryId, destinationId, lastError },
+        about: destinationId,
+      })
+    }
+    const alertDestination = this.settings().security.alertDestinationId
+    if (!alertDestination) return
+    for (const event of events) {
+      if (event.about === alertDestination) continue
+      await this.emitOperationalEvent({
+        type: event.type,
+        data: { organizationId, ...event.data, at: new Date().toISOString() },
+        destinationIds: [alertDestination],
       })
     }
   }

@@ -10,13 +10,13 @@ export interface OrganizationIdentity {
 export class MetaStore {
   constructor(private readonly sql: SqlStorage) {}
 
-  private get(key: string): string | undefined {
+  get(key: string): string | undefined {
     return this.sql
       .exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)
       .toArray()[0]?.value
   }
 
-  private set(key: string, value: string): void {
+  set(key: string, value: string): void {
     this.sql.exec(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
       key,
