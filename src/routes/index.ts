@@ -1,6 +1,8 @@
 /** Every route module, mounted in this order by `createApp`. One resource per file. */
 import { adminApiKeyRoutes } from './admin-api-keys'
 import { adminOrganizationRoutes } from './admin-organizations'
+import { auditLogRoutes } from './audit-log'
+import { destinationRoutes } from './destinations'
 import { docsRoutes } from './docs'
 import { healthRoutes } from './health'
 import { settingsRoutes } from './settings'
@@ -10,5 +12,7 @@ export const routeModules = [
   adminOrganizationRoutes,
   adminApiKeyRoutes,
   settingsRoutes,
+  destinationRoutes,
+  auditLogRoutes,
   docsRoutes,
 ]

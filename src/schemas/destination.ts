@@ -23,15 +23,56 @@ const HeaderValue = z
   .max(2048)
   .refine((value) => !/[\r\n\0]/.test(value), 'must not contain CR, LF or NUL')
 
+/** Headers the service sets itself on every webhook request; a tenant cannot override them. */
+const RESERVED_HEADERS = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+])
+
+const WebhookHeadersSchema = z
+  .record(
+    z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'must be a valid header name'),
+    HeaderValue,
+  )
+  .superRefine((headers, ctx) => {
+    const names = Object.keys(headers)
+    if (names.length > 50) ctx.addIssue({ code: 'custom', message: 'must have at most 50 headers' })
+    for (const name of names) {
+      const lower = name.toLowerCase()
+      if (lower.startsWith('webhook-')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: 'is reserved: webhook-* headers carry the Standard Webhooks signature',
+        })
+      } else if (RESERVED_HEADERS.has(lower)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'is reserved: the service sets it' })
+      } else if (
+        lower === 'content-type' &&
+        headers[name]?.trim().toLowerCase() !== 'application/json'
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: 'must be application/json (the body is always JSON)',
+        })
+      }
+    }
+  })
+
 export const WebhookConfigSchema = z.strictObject({
   url: z.string().url().max(2048),
   method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
-  headers: z
-    .record(
-      z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'must be a valid header name'),
-      HeaderValue,
-    )
-    .default({}),
+  headers: WebhookHeadersSchema.default({}).openapi({
+    description:
+      'Extra request headers. Content-Type may only be application/json; webhook-*, Host and Content-Length are reserved. Values of credential-like headers (Authorization, *-Key, *-Token…) are stored encrypted and masked.',
+  }),
   timeout: z
     .number()
     .int()
@@ -44,38 +85,72 @@ export const WebhookConfigSchema = z.strictObject({
   }),
 })
 
-export const S3ConfigSchema = z.strictObject({
-  region: z
-    .string()
-    .regex(/^[a-z0-9-]{2,32}$/, 'must be an AWS region such as us-east-1')
-    .default('us-east-1'),
-  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
-  endpoint: z
-    .string()
-    .url()
-    .max(2048)
-    .optional()
-    .openapi({ description: 'S3-compatible endpoint; AWS when absent.' }),
-  accessKeyId: z.string().min(1).max(256).optional(),
-  secretAccessKey: z.string().min(1).max(256).optional(),
-  serverSideEncryption: z.enum(['AES256', 'aws:kms', 'aws:kms:dsse']).optional(),
-  kmsKeyId: z.string().min(1).max(2048).optional(),
-  storageClass: z
-    .enum([
-      'STANDARD',
-      'STANDARD_IA',
-      'ONEZONE_IA',
-      'INTELLIGENT_TIERING',
-      'GLACIER',
-      'GLACIER_IR',
-      'DEEP_ARCHIVE',
-      'REDUCED_REDUNDANCY',
-    ])
-    .optional(),
-  forcePathStyle: z.boolean().default(true).openapi({
-    description: 'Address the bucket in the path (needed by most S3-compatible stores).',
-  }),
-})
+export const S3ConfigSchema = z
+  .strictObject({
+    region: z
+      .string()
+      .regex(/^[a-z0-9-]{2,32}$/, 'must be an AWS region such as us-east-1')
+      .default('us-east-1'),
+    bucket: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
+    endpoint: z
+      .string()
+      .url()
+      .max(2048)
+      .optional()
+      .openapi({ description: 'S3-compatible endpoint; AWS when absent.' }),
+    accessKeyId: z.string().min(1).max(256).optional(),
+    secretAccessKey: z.string().min(1).max(256).optional(),
+    serverSideEncryption: z.enum(['AES256', 'aws:kms', 'aws:kms:dsse']).optional(),
+    kmsKeyId: z.string().min(1).max(2048).optional(),
+    storageClass: z
+      .enum([
+        'STANDARD',
+        'STANDARD_IA',
+        'ONEZONE_IA',
+        'INTELLIGENT_TIERING',
+        'GLACIER',
+        'GLACIER_IR',
+        'DEEP_ARCHIVE',
+        'REDUCED_REDUNDANCY',
+      ])
+      .optional(),
+    forcePathStyle: z.boolean().default(true).openapi({
+      description: 'Address the bucket in the path (needed by most S3-compatible stores).',
+    }),
+  })
+  .superRefine((config, ctx) => {
+    pairedKeys(config, ctx)
+    if (config.kmsKeyId && !config.serverSideEncryption?.startsWith('aws:kms')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kmsKeyId'],
+        message: 'needs serverSideEncryption "aws:kms" or "aws:kms:dsse"',
+      })
+    }
+  })
+
+/** Access keys come as a pair: one without the other is a mistake, not a request for defaults. */
+function pairedKeys(
+  config: { accessKeyId?: string | undefined; secretAccessKey?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (config.accessKeyId !== undefined && config.secretAccessKey === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['secretAccessKey'],
+      message: 'is required with accessKeyId',
+    })
+  }
+  if (config.secretAccessKey !== undefined && config.accessKeyId === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['accessKeyId'],
+      message: 'is required with secretAccessKey',
+    })
+  }
+}
 
 export const R2ConfigSchema = z.strictObject({}).openapi({
   description: "R2 writes to the service's bound bucket, under the organization's own prefix.",
@@ -86,11 +161,55 @@ export const RetentionSchema = z.strictObject({
   autoCleanup: z.boolean().default(false),
 })
 
-const StorageCommon = {
-  path: z.string().max(512).default('{organizationId}/{year}/{month}/{day}').openapi({
+/** Placeholders a storage path template may use. */
+export const PATH_PLACEHOLDERS = [
+  'organizationId',
+  'year',
+  'month',
+  'day',
+  'hour',
+  'type',
+  'deliveryId',
+] as const
+
+/** The first problem of a path template (already trimmed of outer slashes), or null. */
+export function pathTemplateProblem(path: string): string | null {
+  if (path === '') return 'must name at least one folder'
+  if (path.includes('\\')) return 'must not contain backslashes'
+  if (path.includes('..')) return 'must not contain ".."'
+  if (path.split('/').some((segment) => segment === '' || segment === '.')) {
+    return 'must not contain empty or "." segments'
+  }
+  for (const [, name] of path.matchAll(/\{([^{}]*)\}/g)) {
+    if (!(PATH_PLACEHOLDERS as readonly string[]).includes(name as string)) {
+      return `has an unknown placeholder {${name}}; use ${PATH_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}`
+    }
+  }
+  const literal = path.replace(/\{[A-Za-z]+\}/g, '')
+  if (/[{}]/.test(literal)) return 'has an unmatched brace'
+  if (!/^[A-Za-z0-9!_.*'()/=-]*$/.test(literal)) {
+    return "may contain only letters, digits, placeholders, / and - _ . ! * ' ( ) ="
+  }
+  return null
+}
+
+const PathTemplateSchema = z
+  .string()
+  .max(512)
+  .default('{organizationId}/{year}/{month}/{day}')
+  .transform((path, ctx) => {
+    const trimmed = path.replace(/^\/+|\/+$/g, '')
+    const problem = pathTemplateProblem(trimmed)
+    if (problem) ctx.addIssue({ code: 'custom', message: problem })
+    return trimmed
+  })
+  .openapi({
     description:
-      'Key template: {organizationId} {year} {month} {day} {hour} {type} {deliveryId}; leading and trailing slashes are trimmed.',
-  }),
+      'Key template: {organizationId} {year} {month} {day} {hour} {type} {deliveryId}; leading and trailing slashes are trimmed; "..", empty segments and backslashes are refused.',
+  })
+
+const StorageCommon = {
+  path: PathTemplateSchema,
   retention: RetentionSchema.optional(),
 }
 
@@ -132,31 +251,92 @@ export const EmailProviderConfigSchema = z.strictObject({
 export const EmailEncryptionSchema = z.strictObject({
   enabled: z.boolean(),
   algorithm: z.literal('AES-256-GCM').default('AES-256-GCM'),
-  key: z.string().optional().openapi({
-    description: 'Base64 AES-256 key; generated when absent and shown only on create.',
-  }),
+  key: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be the base64 of 32 bytes (an AES-256 key)')
+    .optional()
+    .openapi({
+      description:
+        'Base64 AES-256 key; generated when encryption is enabled without one, and shown only in that response.',
+    }),
 })
 
-export const EmailConfigSchema = z.strictObject({
-  service: z.enum(['ses', 'sendgrid', 'resend', 'postmark', 'smtp']),
-  config: EmailProviderConfigSchema.default({}),
-  apiKey: z
-    .string()
-    .min(1)
-    .max(512)
-    .optional()
-    .openapi({ description: 'API key for sendgrid, resend and postmark.' }),
-  from: EmailAddress.refine((value) => !/[\r\n]/.test(value), 'must not contain CR or LF'),
-  recipients: z.array(EmailAddress).min(1).max(50),
-  subject: z
-    .string()
-    .min(1)
-    .max(998)
-    .refine((value) => !/[\r\n]/.test(value), 'must not contain CR or LF'),
-  bodyTemplate: z.string().max(100_000).optional(),
-  htmlTemplate: z.string().max(100_000).optional(),
-  encryption: EmailEncryptionSchema.optional(),
-})
+const EMAIL_SERVICES = ['ses', 'sendgrid', 'resend', 'postmark', 'smtp'] as const
+type EmailService = (typeof EMAIL_SERVICES)[number]
+
+/** Which provider settings each e-mail service reads; any other one is refused. */
+const EMAIL_SETTINGS: Record<EmailService, readonly string[]> = {
+  ses: ['region', 'configurationSet', 'accessKeyId', 'secretAccessKey', 'endpoint'],
+  sendgrid: ['endpoint'],
+  resend: ['endpoint'],
+  postmark: ['endpoint'],
+  smtp: ['host', 'port', 'secure', 'username', 'password'],
+}
+const API_KEY_SERVICES: readonly EmailService[] = ['sendgrid', 'resend', 'postmark']
+
+export const EmailConfigSchema = z
+  .strictObject({
+    service: z.enum(EMAIL_SERVICES),
+    config: EmailProviderConfigSchema.default({}),
+    apiKey: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .openapi({ description: 'API key for sendgrid, resend and postmark.' }),
+    from: EmailAddress.refine((value) => !/[\r\n]/.test(value), 'must not contain CR or LF'),
+    recipients: z.array(EmailAddress).min(1).max(50),
+    subject: z
+      .string()
+      .min(1)
+      .max(998)
+      .refine((value) => !/[\r\n]/.test(value), 'must not contain CR or LF'),
+    bodyTemplate: z.string().max(100_000).optional(),
+    htmlTemplate: z.string().max(100_000).optional(),
+    encryption: EmailEncryptionSchema.optional(),
+  })
+  .superRefine((email, ctx) => {
+    const settings = EMAIL_SETTINGS[email.service]
+    for (const [name, value] of Object.entries(email.config)) {
+      if (value !== undefined && !settings.includes(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['config', name],
+          message: `does not apply to the ${email.service} service`,
+        })
+      }
+    }
+    const needsKey = API_KEY_SERVICES.includes(email.service)
+    if (needsKey && email.apiKey === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['apiKey'],
+        message: `is required for the ${email.service} service`,
+      })
+    }
+    if (!needsKey && email.apiKey !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['apiKey'],
+        message: `does not apply to the ${email.service} service`,
+      })
+    }
+    if (email.service === 'smtp' && email.config.host === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['config', 'host'],
+        message: 'is required for the smtp service',
+      })
+    }
+    if (email.service === 'smtp' && email.config.password !== undefined && !email.config.username) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['config', 'username'],
+        message: 'is required with password',
+      })
+    }
+    if (email.service === 'ses') pairedKeys(email.config, ctx)
+  })
 
 export const DownloadConfigSchema = z.strictObject({
   expiresIn: z
@@ -197,7 +377,19 @@ const ConfigByType = z.strictObject({
   download: DownloadConfigSchema.optional(),
 })
 
-export const LabelSchema = z.string().trim().min(1).max(200)
+export const LabelSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .refine((label) => label.toLowerCase() !== 'default', {
+    message: 'is reserved: deliveries send to "default" for the default destinations',
+  })
+  .refine((label) => !label.startsWith('dst_'), {
+    message: 'must not start with "dst_", the prefix of destination ids',
+  })
+  .refine((label) => !/[\p{Cc}]/u.test(label), { message: 'must not contain control characters' })
+  .openapi({ description: 'Unique in the organization; deliveries may name a destination by it.' })
 
 export const CreateDestinationSchema = z
   .strictObject({
@@ -266,3 +458,50 @@ interface DestinationBase {
   createdAt: string
   updatedAt: string
 }
+
+/**
+ * A PATCH body: a JSON Merge Patch (RFC 7396) over the destination's create body. Objects
+ * merge, `null` removes a field, masked secrets sent back mean "unchanged"; the merged
+ * result is then validated exactly like a create. `type` cannot change.
+ */
+export const UpdateDestinationSchema = z
+  .strictObject({
+    organizationId: OrganizationIdSchema.optional(),
+    label: z.string().optional(),
+    type: z.enum(DESTINATION_TYPES).optional(),
+    description: z.string().nullable().optional(),
+    config: z.record(z.string(), z.unknown()).optional(),
+    isDefault: z.boolean().optional(),
+    disabled: z.boolean().optional(),
+    delivery: z.record(z.string(), z.unknown()).nullable().optional(),
+  })
+  .openapi('UpdateDestination')
+
+export type UpdateDestinationInput = z.infer<typeof UpdateDestinationSchema>
+
+/** A destination as responses show it: secrets masked as `****` and their last 4 characters. */
+export const DestinationSchema = z
+  .object({
+    id: z.string().openapi({ example: 'dst_k3m5q7s2u4w6y8a2c4e6' }),
+    organizationId: z.string(),
+    label: z.string(),
+    type: z.enum(DESTINATION_TYPES),
+    description: z.string().nullable(),
+    config: z.record(z.string(), z.unknown()).openapi({
+      description:
+        "The create body's `config`, secrets masked. Secrets the service generated (a webhook signing secret, an e-mail encryption key) appear in full only in the response that generated them.",
+    }),
+    isDefault: z.boolean(),
+    disabled: z.boolean(),
+    disabledReason: z.string().nullable(),
+    delivery: DeliveryPolicySchema,
+    previousSecrets: z
+      .array(z.object({ secret: z.string(), expiresAt: z.string() }))
+      .optional()
+      .openapi({
+        description: 'Webhook only: rotated-out secrets (masked) that still sign until expiresAt.',
+      }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Destination')
