@@ -1,0 +1,180 @@
+import { env } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import { call, createTenant } from '../support/api'
+import {
+  clearFaults,
+  createWebhookDestination,
+  injectFault,
+  receivedAt,
+  seedDelivery,
+  waitForDelivery,
+} from '../support/delivery-helpers'
+
+const priorityOf = (request: { body: string }) =>
+  (JSON.parse(request.body) as { tags: string[] }).tags[0]
+
+describe('the outbox', () => {
+  it('releases a priority-10 delivery ahead of an earlier low-priority backlog', async () => {
+    const tenant = await createTenant()
+    const hook = await createWebhookDestination(tenant.apiKey, { delivery: { maxConcurrency: 1 } })
+    // The first request hangs a little so the backlog builds up behind the one in flight.
+    await injectFault(hook.path, { mode: 'hang', ms: 400 })
+    const low = await call('/v1/deliveries/batch', {
+      token: tenant.apiKey,
+      body: {
+        deliveries: Array.from({ length: 15 }, () =>
+          seedDelivery(hook.id, { options: { priority: 1, tags: ['low'] } }),
+        ),
+      },
+    })
+    expect(low.json.results.every((r: { status: string }) => r.status === 'accepted')).toBe(true)
+    const urgent = await call('/v1/deliveries', {
+      token: tenant.apiKey,
+      body: seedDelivery(hook.id, { options: { priority: 10, tags: ['urgent'] } }),
+    })
+    await waitForDelivery(
+      tenant.apiKey,
+      urgent.json.deliveryId,
+      (view) => view.status === 'delivered',
+    )
+    const order = (await receivedAt(hook.path)).filter((r) => r.status === 200).map(priorityOf)
+    // At most the one already in flight (plus the hung first attempt's retry) precede it.
+    expect(order.indexOf('urgent')).toBeLessThanOrEqual(1)
+    expect(order.filter((tag) => tag === 'low').length).toBeLessThan(15)
+  })
+
+  it('carries a payload too large for a queue message through R2, intact', async () => {
+    const tenant = await createTenant()
+    const hook = await createWebhookDestination(tenant.apiKey)
+    const data = {
+      events: Array.from({ length: 3000 }, (_, i) => ({ id: `evt-${i}`, note: 'é'.repeat(20) })),
+    }
+    const accepted = await call('/v1/deliveries', {
+      token: tenant.apiKey,
+      body: seedDelivery(hook.id, { payload: { type: 'bulk', data } }),
+    })
+    expect(accepted.status).toBe(202)
+    const stored = await env.ARTIFACTS.list({ prefix: `orgs/${tenant.organizationId}/payloads/` })
+    expect(stored.objects).toHaveLength(1)
+    const sealed = await (await env.ARTIFACTS.get(stored.objects[0]?.key as string))?.text()
+    expect(sealed).toMatch(/^v1\.k1\./)
+    expect(sealed).not.toContain('evt-1')
+    await waitForDelivery(
+      tenant.apiKey,
+      accepted.json.deliveryId,
+      (view) => view.status === 'delivered',
+    )
+    const [request] = await receivedAt(hook.path)
+    expect(JSON.parse(request.body).data).toEqual(data)
+  })
+
+  it('ends pending work as skipped when its destination is deleted', async () => {
+    const tenant = await createTenant()
+    const hook = await createWebhookDestination(tenant.apiKey)
+    await injectFault(hook.path, { mode: 'status', status: 503, times: 50 })
+    await call('/v1/settings', {
+      method: 'PUT',
+      token: tenant.apiKey,
+      body: { retry: { maxAttempts: 50, baseDelay: 5000, maxDelay: 5000 } },
+    })
+    const accepted = await call('/v1/deliveries', {
+      token: tenant.apiKey,
+      body: seedDelivery(hook.id),
+    })
+    await waitForDelivery(
+      tenant.apiKey,
+      accepted.json.deliveryId,
+      (view) => view.destinations[0].status === 'retrying',
+    )
+    expect(
+      (await call(`/v1/destinations/${hook.id}`, { method: 'DELETE', token: tenant.apiKey }))
+        .status,
+    ).toBeLessThan(300)
+    const view = await waitForDelivery(tenant.apiKey, accepted.json.deliveryId)
+    expect(view.status).toBe('failed')
+    expect(view.destinations[0]).toMatchObject({ status: 'skipped', reason: 'destination_deleted' })
+  })
+
+  it('recovers failed deliveries to a destination since a time', async () => {
+    const tenant = await createTenant()
+    await call('/v1/settings', {
+      method: 'PUT',
+      token: tenant.apiKey,
+      body: { retry: { maxAttempts: 1, baseDelay: 100, maxDelay: 100 } },
+    })
+    const hook = await createWebhookDestination(tenant.apiKey)
+    await injectFault(hook.path, { mode: 'status', status: 500, times: 2 })
+    const since = new Date(Date.now() - 1000).toISOString()
+    const ids: string[] = []
+    for (let i = 0; i < 2; i++)
+      ids.push(
+        (await call('/v1/deliveries', { token: tenant.apiKey, body: seedDelivery(hook.id) })).json
+          .deliveryId,
+      )
+    for (const id of ids) expect((await waitForDelivery(tenant.apiKey, id)).status).toBe('failed')
+    const recovered = await call(`/v1/destinations/${hook.id}/recover`, {
+      token: tenant.apiKey,
+      body: { since },
+    })
+    expect(recovered.json).toEqual({ destinationId: hook.id, since, requeued: 2 })
+    for (const id of ids)
+      expect((await waitForDelivery(tenant.apiKey, id)).status).toBe('delivered')
+  })
+
+  it('replays every delivery since a time to a destination added later', async () => {
+    const tenant = await createTenant()
+    const first = await createWebhookDestination(tenant.apiKey)
+    const since = new Date(Date.now() - 1000).toISOString()
+    const ids: string[] = []
+    for (let i = 0; i < 3; i++)
+      ids.push(
+        (await call('/v1/deliveries', { token: tenant.apiKey, body: seedDelivery(first.id) })).json
+          .deliveryId,
+      )
+    for (const id of ids) await waitForDelivery(tenant.apiKey, id)
+    const later = await createWebhookDestination(tenant.apiKey)
+    const replayed = await call(`/v1/destinations/${later.id}/replay`, {
+      token: tenant.apiKey,
+      body: { since },
+    })
+    expect(replayed.json.requeued).toBe(3)
+    for (const id of ids) {
+      const view = await waitForDelivery(
+        tenant.apiKey,
+        id,
+        (v) => v.destinations.length === 2 && v.status === 'delivered',
+      )
+      expect(view.destinations.map((d: { destinationId: string }) => d.destinationId)).toEqual([
+        first.id,
+        later.id,
+      ])
+    }
+    const received = await receivedAt(later.path)
+    expect(received.map((r) => JSON.parse(r.body).id).sort()).toEqual([...ids].sort())
+    await clearFaults(later.path)
+  })
+
+  it("answers 404 for another tenant's delivery on every verb", async () => {
+    const owner = await createTenant()
+    const stranger = await createTenant()
+    const hook = await createWebhookDestination(owner.apiKey)
+    const { deliveryId } = (
+      await call('/v1/deliveries', { token: owner.apiKey, body: seedDelivery(hook.id) })
+    ).json
+    for (const [method, path] of [
+      ['GET', `/v1/deliveries/${deliveryId}`],
+      ['GET', `/v1/deliveries/${deliveryId}/attempts`],
+      ['POST', `/v1/deliveries/${deliveryId}/retry`],
+      ['GET', `/v1/destinations/${hook.id}/health`],
+    ] as const) {
+      const response = await call(path, { method, token: stranger.apiKey })
+      expect([path, response.status]).toEqual([path, 404])
+      expect(response.json.error.code).toBe('not_found')
+    }
+    const recover = await call(`/v1/destinations/${hook.id}/recover`, {
+      token: stranger.apiKey,
+      body: { since: new Date().toISOString() },
+    })
+    expect(recover.status).toBe(404)
+  })
+})
