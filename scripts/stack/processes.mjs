@@ -1,0 +1,103 @@
+/**
+ * Child processes of the local stack. Each runs in its own process group (a detached
+ * spawn), so that stopping it reaches its own children too (wrangler starts workerd),
+ * and its output is relayed line by line under a short tag.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { createInterface } from 'node:readline'
+
+/** Relays each line of a stream to `write`, prefixed with the tag. */
+function relay(stream, tag, write) {
+  createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
+    write(`[${tag}] ${line}\n`),
+  )
+}
+
+/**
+ * Starts `command` in a new process group with stdin closed (so no tool waits for an
+ * answer at a prompt). Returns the child and a promise of its exit code.
+ */
+export function spawnGroup(tag, command, args, options = {}) {
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  relay(child.stdout, tag, (line) => process.stdout.write(line))
+  relay(child.stderr, tag, (line) => process.stderr.write(line))
+  const exited = new Promise((resolve) => {
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)))
+    child.on('error', (error) => {
+      process.stderr.write(`[${tag}] could not start ${command}: ${error.message}\n`)
+      resolve(127)
+    })
+  })
+  return { tag, child, exited }
+}
+
+/** Sends a signal to a whole process group; false when the group is already gone. */
+export function signalGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Whether any process of the group is still alive. */
+export function groupAlive(pid) {
+  return signalGroup(pid, 0)
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Stops process groups: SIGTERM to each at once, then SIGKILL to whatever is left after
+ * `graceMs`. The grace stays short because an outside supervisor may itself send
+ * SIGKILL a second after its SIGTERM.
+ */
+export async function stopGroups(pids, graceMs = 600) {
+  const live = pids.filter((pid) => signalGroup(pid, 'SIGTERM'))
+  const deadline = Date.now() + graceMs
+  while (Date.now() < deadline && live.some(groupAlive)) await sleep(50)
+  for (const pid of live) if (groupAlive(pid)) signalGroup(pid, 'SIGKILL')
+}
+
+/**
+ * Records the stack's process groups in `path`, so that a later start can stop what a
+ * run killed without warning (SIGKILL leaves detached groups running) left behind.
+ */
+export function recordGroups(path, pids) {
+  mkdirSync(dirname(path), { recursive: true })
+  writeFileSync(path, `${JSON.stringify({ pids })}\n`)
+}
+
+/**
+ * Stops the groups a previous run recorded that are still alive and still run wrangler
+ * or workerd (a recycled pid of some other program is left alone). Returns their pids.
+ */
+export async function reapRecordedGroups(path) {
+  if (!existsSync(path)) return []
+  let pids = []
+  try {
+    pids = JSON.parse(readFileSync(path, 'utf8')).pids ?? []
+  } catch {
+    pids = []
+  }
+  const ours = pids.filter((pid) => Number.isInteger(pid) && groupAlive(pid) && runsStack(pid))
+  await stopGroups(ours)
+  rmSync(path, { force: true })
+  return ours
+}
+
+/** Whether a process of group `pgid` runs wrangler or workerd (`ps` on Linux and macOS). */
+function runsStack(pgid) {
+  const ps = spawnSync('ps', ['-e', '-o', 'pgid=,args='], { encoding: 'utf8' })
+  return (ps.stdout ?? '')
+    .split('\n')
+    .some((line) => Number.parseInt(line, 10) === pgid && /wrangler|workerd/.test(line))
+}
