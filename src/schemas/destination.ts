@@ -35,36 +35,36 @@ const RESERVED_HEADERS = new Set([
   'trailer',
 ])
 
-const WebhookHeadersSchema = z
-  .record(
-    z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'must be a valid header name'),
-    HeaderValue,
-  )
-  .superRefine((headers, ctx) => {
-    const names = Object.keys(headers)
-    if (names.length > 50) ctx.addIssue({ code: 'custom', message: 'must have at most 50 headers' })
-    for (const name of names) {
-      const lower = name.toLowerCase()
-      if (lower.startsWith('webhook-')) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [name],
-          message: 'is reserved: webhook-* headers carry the Standard Webhooks signature',
-        })
-      } else if (RESERVED_HEADERS.has(lower)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: 'is reserved: the service sets it' })
-      } else if (
-        lower === 'content-type' &&
-        headers[name]?.trim().toLowerCase() !== 'application/json'
-      ) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [name],
-          message: 'must be application/json (the body is always JSON)',
-        })
-      }
+/** An HTTP field name (RFC 9110 token), checked here so the error names the header. */
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/
+
+const WebhookHeadersSchema = z.record(z.string(), HeaderValue).superRefine((headers, ctx) => {
+  const names = Object.keys(headers)
+  if (names.length > 50) ctx.addIssue({ code: 'custom', message: 'must have at most 50 headers' })
+  for (const name of names) {
+    const lower = name.toLowerCase()
+    if (!HEADER_NAME.test(name)) {
+      ctx.addIssue({ code: 'custom', path: [name], message: 'must be a valid header name' })
+    } else if (lower.startsWith('webhook-')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: 'is reserved: webhook-* headers carry the Standard Webhooks signature',
+      })
+    } else if (RESERVED_HEADERS.has(lower)) {
+      ctx.addIssue({ code: 'custom', path: [name], message: 'is reserved: the service sets it' })
+    } else if (
+      lower === 'content-type' &&
+      headers[name]?.trim().toLowerCase() !== 'application/json'
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: 'must be application/json (the body is always JSON)',
+      })
     }
-  })
+  }
+})
 
 export const WebhookConfigSchema = z.strictObject({
   url: z.string().url().max(2048),
