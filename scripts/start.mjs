@@ -163,7 +163,7 @@ async function main() {
     s3: peers.s3,
     smtp: peers.smtp,
   })
-  if (seeded?.state.webhook)
+  if (seeded)
     peers.trustWebhookSecret(
       new URL(seeded.state.peers.webhookInbox).pathname,
       seeded.state.webhook.secret,

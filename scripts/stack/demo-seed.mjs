@@ -167,49 +167,37 @@ async function ensureApiKey(api, adminToken, previous) {
   return { apiKey: issued.json.key, keyId: issued.json.id, outcome: 'issued' }
 }
 
-/** The destination list of a page, whatever the collection field is called. */
-function listed(json) {
-  if (Array.isArray(json?.destinations)) return json.destinations
-  if (Array.isArray(json?.data)) return json.data
-  return []
-}
-
 async function findByLabel(api, apiKey, label) {
   const result = await api('GET', `/v1/destinations?label=${encodeURIComponent(label)}`, apiKey)
-  if (result.status === 404 && result.json?.error?.message?.startsWith('No route'))
-    return { available: false }
   expectStatus(`find destination "${label}"`, result, 200)
-  return { available: true, found: listed(result.json).find((item) => item.label === label) }
+  return result.json.destinations.find((item) => item.label === label) ?? null
 }
 
 /**
- * Finds or creates each demo destination. A webhook destination found without a known
- * secret gets a new one, so that the inbox can verify what it receives.
+ * Finds or creates each demo destination. The webhook destination always ends up signing
+ * with the secret in `wanted`: one found that `.local/demo.json` does not know gets that
+ * secret through an update, so that the inbox can verify what it receives.
  */
 async function ensureDestinations(api, apiKey, wanted, previous) {
   const destinations = {}
-  let webhookSecret = wanted.webhook.config.webhook.secret
   for (const [type, body] of Object.entries(wanted)) {
-    const lookup = await findByLabel(api, apiKey, body.label)
-    if (!lookup.available) return { available: false, destinations, webhookSecret: null }
+    const found = await findByLabel(api, apiKey, body.label)
     let outcome = 'reused'
-    let id = lookup.found?.id
-    if (!id) {
+    if (!found) {
       const created = await api('POST', '/v1/destinations', apiKey, body)
-      id = expectStatus(`create destination "${body.label}"`, created, 201).json.id
-      outcome = 'created'
-    } else if (type === 'webhook' && previous?.webhook?.destinationId !== id) {
-      const replaced = await api('PATCH', `/v1/destinations/${id}`, apiKey, {
-        config: { webhook: { ...body.config.webhook } },
-      })
-      expectStatus(`set the secret of "${body.label}"`, replaced, 200)
-      outcome = 'reused, new secret'
-    } else if (type === 'webhook') {
-      webhookSecret = previous.webhook.secret
+      const id = expectStatus(`create destination "${body.label}"`, created, 201).json.id
+      destinations[type] = { id, label: body.label, outcome: 'created' }
+      continue
     }
-    destinations[type] = { id, label: body.label, outcome }
+    if (type === 'webhook' && previous?.webhook?.destinationId !== found.id) {
+      const patch = { config: { webhook: body.config.webhook } }
+      const updated = await api('PATCH', `/v1/destinations/${found.id}`, apiKey, patch)
+      expectStatus(`set the secret of "${body.label}"`, updated, 200)
+      outcome = 'reused, new secret'
+    }
+    destinations[type] = { id: found.id, label: body.label, outcome }
   }
-  return { available: true, destinations, webhookSecret }
+  return destinations
 }
 
 /**
@@ -222,19 +210,13 @@ export async function seedDemo({ baseUrl, adminToken, statePath, peers }) {
   const organization = await ensureOrganization(api, adminToken)
   const key = await ensureApiKey(api, adminToken, previous)
 
-  const webhookSecret = previous?.webhook?.secret ?? newWebhookSecret()
-  const wanted = demoDestinations({ ...peers, webhookSecret })
-  const seeded = await ensureDestinations(api, key.apiKey, wanted, previous)
-
   const state = {
     baseUrl,
     organizationId: DEMO_ORGANIZATION.id,
     apiKey: key.apiKey,
     keyId: key.keyId,
-    destinations: seeded.destinations,
-    webhook: seeded.webhookSecret
-      ? { destinationId: seeded.destinations.webhook?.id, secret: seeded.webhookSecret }
-      : null,
+    destinations: {},
+    webhook: null,
     peers: {
       webhookInbox: `${peers.urls.webhookInbox}/hooks/${DEMO_ORGANIZATION.id}`,
       webhookViewer: `${peers.urls.viewer}/webhooks.json`,
@@ -243,8 +225,15 @@ export async function seedDemo({ baseUrl, adminToken, statePath, peers }) {
       s3: { endpoint: peers.urls.s3, ...peers.s3 },
     },
   }
+  // Saved before the destinations too, so that a failure there does not lose the key.
   writeDemoState(statePath, state)
-  return { organization, key: key.outcome, destinationsAvailable: seeded.available, state }
+
+  const webhookSecret = previous?.webhook?.secret ?? newWebhookSecret()
+  const wanted = demoDestinations({ ...peers, webhookSecret })
+  state.destinations = await ensureDestinations(api, key.apiKey, wanted, previous)
+  state.webhook = { destinationId: state.destinations.webhook.id, secret: webhookSecret }
+  writeDemoState(statePath, state)
+  return { organization, key: key.outcome, state }
 }
 
 export { SeedError }

@@ -10,8 +10,6 @@ function rows(entries) {
 
 function destinationLines(seeded) {
   if (!seeded) return 'not created (see the message above)'
-  if (!seeded.destinationsAvailable)
-    return 'not created: this build has no /v1/destinations route yet'
   return Object.entries(seeded.state.destinations)
     .map(([type, each]) => `${type} ${each.id} "${each.label}" (${each.outcome})`)
     .join('\n')
@@ -40,8 +38,13 @@ ${rows([
 
 ${rows([
   ['Admin token', `${adminToken}  (from .dev.vars)`],
-  ['Organization', organizationId],
-  ['Demo API key', seeded ? `${seeded.state.apiKey}  (also in .local/demo.json)` : 'not issued'],
+  ['Organization', seeded ? `${organizationId} (${seeded.organization})` : organizationId],
+  [
+    'Demo API key',
+    seeded
+      ? `${seeded.state.apiKey}  (${seeded.key}; in .local/demo.json)`
+      : 'see the message above',
+  ],
   ['Destinations', destinationLines(seeded)],
 ])}
 
