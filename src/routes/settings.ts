@@ -14,6 +14,9 @@ import { recordAudit } from '../services/audit-log'
 const router = createRouter()
 const tags = ['settings']
 const Query = z.object({ organizationId: OrganizationIdSchema.optional() })
+const PutBody = SettingsSchema.extend({ organizationId: OrganizationIdSchema.optional() }).openapi(
+  'PutSettings',
+)
 const Response = z
   .object({ organizationId: z.string(), settings: SettingsSchema })
   .openapi('OrganizationSettings')
@@ -52,7 +55,7 @@ router.openapi(
       'Fields left out take their defaults. Automatic webhook secret rotation needs `security.alertDestinationId`.',
     request: {
       query: Query,
-      body: { required: true, content: { 'application/json': { schema: SettingsSchema } } },
+      body: { required: true, content: { 'application/json': { schema: PutBody } } },
     },
     responses: {
       200: { description: 'Settings', content: { 'application/json': { schema: Response } } },
@@ -60,11 +63,11 @@ router.openapi(
     },
   }),
   async (c) => {
+    const { organizationId: inBody, ...settings } = c.req.valid('json')
     const organizationId = scopedOrganization(
       c.get('organizationId'),
-      c.req.valid('query').organizationId,
+      inBody ?? c.req.valid('query').organizationId,
     )
-    const settings = c.req.valid('json') as Settings
     await checkAlertDestination(c.env.DB, organizationId, settings)
     const stub = organizationStub(c.env, organizationId)
     const before = await stub.getSettings()
