@@ -48,6 +48,9 @@ export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   c.set('principal', { kind: 'apiKey', organizationId: parsed.organizationId, keyId: parsed.keyId })
   c.set('organizationId', parsed.organizationId)
+  // Any route may name the organization in its query; it must be the key's own.
+  const inQuery = c.req.query('organizationId')
+  if (inQuery !== undefined) scopedOrganization(parsed.organizationId, inQuery)
   return next()
 }
 

@@ -6,7 +6,8 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { organizationStub } from '../durable-objects/organization-stub'
 import { ApiError } from '../lib/errors'
 import { createRouter } from '../lib/router'
-import { errorResponses, TimestampSchema } from '../schemas/common'
+import { scopedOrganization } from '../middleware/auth'
+import { errorResponses, OrganizationIdSchema, TimestampSchema } from '../schemas/common'
 import { recordAudit } from '../services/audit-log'
 import { findDestination } from '../services/destinations/repository'
 
@@ -14,6 +15,7 @@ const router = createRouter()
 const tags = ['destinations']
 const Params = z.object({ id: z.string().max(64) })
 const SinceBody = z.strictObject({
+  organizationId: OrganizationIdSchema.optional(),
   since: TimestampSchema.openapi({
     description: 'Deliveries accepted at or after this time (ISO 8601).',
   }),
@@ -99,9 +101,9 @@ router.openapi(
     },
   }),
   async (c) => {
-    const organizationId = c.get('organizationId')
     const { id } = c.req.valid('param')
-    const { since } = c.req.valid('json')
+    const { since, organizationId: inBody } = c.req.valid('json')
+    const organizationId = scopedOrganization(c.get('organizationId'), inBody)
     await requireDestination(c.env, organizationId, id)
     const requeued = await organizationStub(c.env, organizationId).recoverDestination(
       id,
@@ -139,9 +141,9 @@ router.openapi(
     },
   }),
   async (c) => {
-    const organizationId = c.get('organizationId')
     const { id } = c.req.valid('param')
-    const { since } = c.req.valid('json')
+    const { since, organizationId: inBody } = c.req.valid('json')
+    const organizationId = scopedOrganization(c.get('organizationId'), inBody)
     await requireDestination(c.env, organizationId, id)
     const requeued = await organizationStub(c.env, organizationId).replayToDestination(
       id,
