@@ -433,3 +433,19 @@ describe('PUT and DELETE /v1/destinations/{id}/default', () => {
     ])
   })
 })
+
+describe('OpenAPI', () => {
+  it('Should describe every destination and audit-log route from their schemas', async () => {
+    const document = await call('/openapi.json')
+    expect(document.status).toBe(200)
+    const paths = document.json.paths
+    expect(Object.keys(paths['/v1/destinations']).sort()).toEqual(['get', 'post'])
+    expect(Object.keys(paths['/v1/destinations/{id}']).sort()).toEqual(['delete', 'get', 'patch'])
+    expect(Object.keys(paths['/v1/destinations/{id}/rotate-secret'])).toEqual(['post'])
+    expect(Object.keys(paths['/v1/destinations/{id}/default']).sort()).toEqual(['delete', 'put'])
+    expect(Object.keys(paths['/v1/audit-log'])).toEqual(['get'])
+    const schemas = document.json.components.schemas
+    expect(schemas.CreateDestination.required).toEqual(['label', 'type', 'config'])
+    expect(Object.keys(schemas.Destination.properties)).toContain('previousSecrets')
+  })
+})
