@@ -238,7 +238,11 @@ export const EmailProviderConfigSchema = z.strictObject({
     .enum(['tls', 'starttls', 'none'])
     .optional()
     .openapi({ description: 'SMTP transport security; "none" only under the development flag.' }),
-  username: z.string().max(256).optional(),
+  username: z
+    .string()
+    .max(256)
+    .refine((value) => !/[\r\n]/.test(value), 'must not contain CR or LF')
+    .optional(),
   password: z.string().max(256).optional(),
   endpoint: z
     .string()

@@ -451,6 +451,14 @@ describe('POST /v1/destinations: email', () => {
     ])
   })
 
+  it('Should refuse CR or LF in the SMTP user name', async () => {
+    const tenant = await createTenant()
+    const config = { host: 'smtp.example.com', username: 'audit\r\nRSET', password: 'x' }
+    expectValidation(await create(tenant, email({ service: 'smtp', config })), [
+      { path: 'config.email.config.username', message: 'must not contain CR or LF' },
+    ])
+  })
+
   it('Should refuse an encryption key that is not 32 base64 bytes', async () => {
     const tenant = await createTenant()
     expectValidation(

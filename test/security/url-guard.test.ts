@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import {
+  assertDestinationHost,
   assertDestinationUrl,
   checkDestinationHost,
   checkDestinationUrl,
@@ -231,6 +232,14 @@ describe('url guard: the deployment flag', () => {
       }),
     ).toThrow(
       'config.webhook.url: must not point at loopback (127.0.0.1); loopback is allowed only under the development flag ALLOW_LOOPBACK_DESTINATIONS',
+    )
+    expect(() => assertDestinationHost('config.email.config.host', 'localhost', env)).not.toThrow()
+    expect(() =>
+      assertDestinationHost('config.email.config.host', '0177.1', {
+        ALLOW_LOOPBACK_DESTINATIONS: 'false',
+      }),
+    ).toThrow(
+      'config.email.config.host: must not point at loopback (127.0.0.1); loopback is allowed only under the development flag ALLOW_LOOPBACK_DESTINATIONS',
     )
   })
 })
