@@ -50,6 +50,14 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
   private ingestBucket: TokenBucket | null = null
   private readonly destinationBuckets = new Map<string, TokenBucket>()
   private settingsCache: Settings | null = null
+  /**
+   * How released messages reach a queue. A replaceable field rather than a direct call so
+   * that a test (through runInDurableObject) can make a send fail after the outbox
+   * committed its release, and watch the alarm send it again.
+   */
+  queueSender = async (queue: Queue, batch: MessageSendRequest<AttemptMessage>[]) => {
+    await queue.sendBatch(batch)
+  }
 
   constructor(ctx: DurableObjectState, env: ServiceEnv) {
     super(ctx, env)
@@ -429,7 +437,10 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
       chunk = []
       bytes = 0
       try {
-        await queue.sendBatch(batch.map((body) => ({ body, contentType: 'json' as const })))
+        await this.queueSender(
+          queue,
+          batch.map((body) => ({ body, contentType: 'json' as const })),
+        )
       } catch (error) {
         log.warn({
           event: 'queue_send_failed',
