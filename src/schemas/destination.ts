@@ -1,8 +1,9 @@
 /**
  * Destinations as tenants create them: exactly the seed's `createDestination` input, with
- * every field validated and errors naming the field path. Address rules (https only, no
- * private or metadata hosts) are applied by `security/url-guard.ts` at the route, since
- * they depend on the deployment's development flag.
+ * every field validated and errors naming the field path. Checks that depend on the
+ * deployment or on other rows (the address guard of `security/url-guard.ts`, the
+ * development flag, shared buckets, the notify destination) run after these schemas, in
+ * `services/destinations/input-checks.ts`. Unknown fields are refused, not dropped.
  */
 import { z } from '@hono/zod-openapi'
 import { OrganizationIdSchema } from './common'
