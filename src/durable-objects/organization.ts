@@ -16,7 +16,9 @@ import {
   listDestinationSummaries,
   setDestinationDisabled,
 } from '../services/destinations/repository'
+import { acceptedEvents, recordMetricEvents } from '../services/metrics/recorder'
 import { type ApiKeyRecord, ApiKeyStore, type KeyCheck } from './organization/api-keys'
+import { type DestinationOverview, destinationOverview } from './organization/backlog'
 import {
   type AcceptItem,
   type AcceptResult,
@@ -27,7 +29,12 @@ import { DestinationDirectory, type DestinationSummary } from './organization/di
 import { type DestinationHealth, HealthStore } from './organization/health'
 import { MetaStore, type OrganizationIdentity } from './organization/meta'
 import { migrate } from './organization/migrations'
-import { type AttemptReport, Outbox, type ResultEffects } from './organization/outbox'
+import {
+  type AttemptReport,
+  type AttemptVerdict,
+  Outbox,
+  type ResultEffects,
+} from './organization/outbox'
 import { TokenBucket } from './organization/rate-limiter'
 import { RetentionArchiver } from './organization/retention'
 
@@ -194,8 +201,10 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
       requestId: null,
       takeToken: () => true,
     })
-    if (result.kind === 'accepted') await this.wakeSoon(now)
-    else
+    if (result.kind === 'accepted') {
+      await this.wakeSoon(now)
+      await recordMetricEvents(this.env, acceptedEvents(this.organizationId(), [result.response]))
+    } else
       log.warn({
         event: 'operational_event_rejected',
         organizationId: this.organizationId(),
@@ -265,24 +274,28 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
     return count
   }
 
-  /** Results of attempts, from the queue consumer. State moves only for the current release. */
-  async recordAttempts(reports: AttemptReport[]): Promise<void> {
+  /**
+   * Results of attempts, from the queue consumer. State moves only for the current release.
+   * Answers what each report did, in order, so the consumer can count final outcomes.
+   */
+  async recordAttempts(reports: AttemptReport[]): Promise<AttemptVerdict[]> {
     const now = Date.now()
     const effects: ResultEffects = { disable: [], recovered: [], circuitOpened: [], exhausted: [] }
     const settings = this.settings()
-    this.ctx.storage.transactionSync(() => {
-      for (const report of reports) this.outbox.applyResult(report, now, settings, effects)
-    })
+    const verdicts = this.ctx.storage.transactionSync(() =>
+      reports.map((report) => this.outbox.applyResult(report, now, settings, effects)),
+    )
     await this.applyEffects(effects)
     await this.releaseAndSend(now)
+    return verdicts
   }
 
   /**
    * A message that exhausted the queue's own retries (the consumer kept failing) counts
    * as one failed attempt, so the outbox retries it or records the failure: never lost.
    */
-  async recordDeadLetter(message: AttemptMessage): Promise<void> {
-    await this.recordAttempts([
+  async recordDeadLetter(message: AttemptMessage): Promise<AttemptVerdict[]> {
+    return this.recordAttempts([
       {
         deliveryId: message.deliveryId,
         destinationId: message.destinationId,
@@ -308,6 +321,18 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
       ...this.health.view(destinationId, this.settings().health),
       backlog: this.outbox.backlog(destinationId, now),
     }
+  }
+
+  /** Every destination's backlog, circuit and consecutive failures, for metrics and alert rules. */
+  async destinationOverview(): Promise<DestinationOverview[]> {
+    const now = Date.now()
+    await this.directory.refresh(now)
+    return destinationOverview(
+      this.sql,
+      { directory: this.directory, health: this.health, outbox: this.outbox },
+      this.settings().health,
+      now,
+    )
   }
 
   /**

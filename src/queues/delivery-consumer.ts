@@ -3,6 +3,7 @@
  * Results go back to each organization's object in one call per organization per batch;
  * a message is acknowledged only after its result is recorded there, and retried by the
  * queue otherwise, so an attempt is never lost between the handler and the record.
+ * Once recorded, the batch's attempts and their verdicts go to the metrics in one write.
  */
 import { buildEnvelope, messageIdFor } from '../delivery/envelope'
 import type { AttemptMessage, QueueMessage } from '../delivery/messages'
@@ -13,6 +14,8 @@ import type { ServiceEnv } from '../env'
 import { handlerFor } from '../handlers'
 import type { Outcome } from '../handlers/types'
 import { log } from '../lib/logger'
+import { recordMetricEvents } from '../services/metrics/recorder'
+import type { MetricEvent } from '../services/metrics/rollup'
 import { loadDestinationCached } from './destination-cache'
 
 /** Delay before the queue redelivers a message whose result could not be recorded. */
@@ -40,13 +43,25 @@ export async function consumeDeliveries(
     }),
   )
   const byOrganization = Map.groupBy(pending, (entry) => entry.organizationId)
+  const metrics: MetricEvent[] = []
   await Promise.all(
     [...byOrganization].map(async ([organizationId, entries]) => {
       try {
-        await organizationStub(env, organizationId).recordAttempts(
+        const verdicts = await organizationStub(env, organizationId).recordAttempts(
           entries.map((entry) => entry.report),
         )
         for (const entry of entries) entry.message.ack()
+        entries.forEach(({ report, destinationType }, index) => {
+          metrics.push({
+            kind: 'attempt',
+            organizationId,
+            destinationId: report.destinationId,
+            destinationType,
+            atMs: Date.parse(report.startedAt) + report.durationMs,
+            durationMs: report.durationMs,
+            verdict: verdicts[index] ?? 'ignored',
+          })
+        })
       } catch (error) {
         log.error({
           event: 'attempt_report_failed',
@@ -58,6 +73,7 @@ export async function consumeDeliveries(
       }
     }),
   )
+  await recordMetricEvents(env, metrics)
 }
 
 /** Makes one attempt; every failure becomes an outcome value, never an exception. */

@@ -18,6 +18,7 @@ import {
   TimestampSchema,
 } from '../schemas/common'
 import {
+  type AcceptedDelivery,
   AcceptedDeliverySchema,
   AttemptSchema,
   BatchDeliverSchema,
@@ -27,6 +28,7 @@ import {
   DeliverySchema,
 } from '../schemas/delivery'
 import { batchItemTexts, prepareDelivery } from '../services/ingest'
+import { acceptedEvents, recordMetricEvents } from '../services/metrics/recorder'
 
 const router = createRouter()
 const tags = ['deliveries']
@@ -50,6 +52,16 @@ function rejection(
         headers: { 'Retry-After': String(Math.max(1, Math.ceil(ms / 1000))) },
       }),
   )
+}
+
+/** Counts the accepted (delivery, destination) pairs after the response: one D1 write per request. */
+function countAccepted(
+  c: Context<AppEnv>,
+  organizationId: string,
+  accepted: AcceptedDelivery[],
+): void {
+  if (accepted.length === 0) return
+  c.executionCtx.waitUntil(recordMetricEvents(c.env, acceptedEvents(organizationId, accepted)))
 }
 
 router.openapi(
@@ -110,6 +122,7 @@ router.openapi(
       c.header('Idempotent-Replayed', 'true')
       return c.json(result.response, 200)
     }
+    countAccepted(c, organizationId, [result.response])
     return c.json(result.response, 202)
   },
 )
@@ -190,6 +203,11 @@ router.openapi(
       items.length > 0
         ? await organizationStub(c.env, keyOrganization).accept(items, c.get('requestId'))
         : []
+    countAccepted(
+      c,
+      keyOrganization,
+      accepted.flatMap((result) => (result.kind === 'accepted' ? [result.response] : [])),
+    )
     for (const result of accepted) {
       results[result.index] =
         result.kind === 'rejected'

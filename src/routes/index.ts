@@ -5,6 +5,7 @@ import { auditLogRoutes } from './audit-log'
 import { destinationRoutes } from './destinations'
 import { docsRoutes } from './docs'
 import { healthRoutes } from './health'
+import { metricsRoutes } from './metrics'
 import { settingsRoutes } from './settings'
 
 export const routeModules = [
@@ -15,4 +16,5 @@ export const routeModules = [
   destinationRoutes,
   auditLogRoutes,
   docsRoutes,
+  metricsRoutes,
 ]

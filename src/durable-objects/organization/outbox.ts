@@ -29,6 +29,13 @@ export interface AttemptReport {
   outcome: Outcome
 }
 
+/**
+ * What a report did to its (delivery, destination) pair: its resulting state, or `ignored`
+ * when the report belonged to an older release and moved nothing (the attempt is still
+ * recorded). Metrics count final outcomes from these.
+ */
+export type AttemptVerdict = 'delivered' | 'failed' | 'retrying' | 'skipped' | 'ignored'
+
 /** Consequences of results that other parts (alerts, D1) act on. */
 export interface ResultEffects {
   disable: { destinationId: string; reason: string }[]
@@ -150,10 +157,7 @@ export class Outbox {
   }
 
   /** The first delivery a strict destination has not finished with; a failed one holds the line under `wait`. */
-  private headOfLine(
-    destinationId: string,
-    destination: DestinationSummary,
-  ): TargetRow | undefined {
+  headOfLine(destinationId: string, destination: DestinationSummary): TargetRow | undefined {
     const settledFailed = destination.delivery.onExhausted === 'skip' ? ", 'failed'" : ''
     return this.sql
       .exec<TargetRow>(
@@ -237,7 +241,7 @@ export class Outbox {
     now: number,
     settings: Settings,
     effects: ResultEffects,
-  ): void {
+  ): AttemptVerdict {
     const target = this.sql
       .exec<TargetRow>(
         'SELECT * FROM targets WHERE delivery_id = ? AND destination_id = ?',
@@ -245,7 +249,7 @@ export class Outbox {
         report.destinationId,
       )
       .toArray()[0]
-    if (!target) return
+    if (!target) return 'ignored'
     const { outcome } = report
     const error =
       outcome.kind === 'delivered'
@@ -270,7 +274,7 @@ export class Outbox {
       !current &&
       target.status !== 'delivered' &&
       target.status !== 'skipped'
-    if (!current && !lateSuccess) return
+    if (!current && !lateSuccess) return 'ignored'
 
     const attempts = current ? target.attempts + 1 : target.attempts
     const update = (fields: {
@@ -299,11 +303,11 @@ export class Outbox {
       update({ status: 'delivered', deliveredAt: new Date(now).toISOString() })
       if (this.health.recordSuccess(report.destinationId, now).recovered)
         effects.recovered.push(report.destinationId)
-      return
+      return 'delivered'
     }
     if (outcome.kind === 'permanent' && outcome.code === 'destination_deleted') {
       update({ status: 'skipped', reason: 'destination_deleted' })
-      return
+      return 'skipped'
     }
     const health = this.health.recordFailure(report.destinationId, now, settings.health)
     if (health.opened) effects.circuitOpened.push(report.destinationId)
@@ -321,13 +325,14 @@ export class Outbox {
         nextAttemptMs:
           now + retryDelayMs(settings.retry, attempts, outcome.retryAfterMs, Math.random()),
       })
-      return
+      return 'retrying'
     }
     update({
       status: 'failed',
       reason: outcome.kind === 'retryable' ? 'retries_exhausted' : 'permanent_error',
     })
     effects.exhausted.push({ deliveryId: report.deliveryId, destinationId: report.destinationId })
+    return 'failed'
   }
 
   /** Ends a destination's unsettled work as `skipped` (the destination was deleted). */
