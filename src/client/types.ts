@@ -1,0 +1,154 @@
+/**
+ * The client's request and response types, taken from the service's own schemas so that
+ * the client and the routes cannot drift: `z.input` for what a caller sends (defaults
+ * optional), `z.infer` for what the service answers.
+ */
+import type { z } from '@hono/zod-openapi'
+import type { auditLog } from '../db/schema.ts'
+import type { PaginationQuerySchema } from '../schemas/common.ts'
+import type {
+  AcceptedDeliverySchema,
+  AttemptSchema,
+  BatchResultSchema,
+  DeliverSchema,
+  DeliverySchema,
+  DeliveryStatus,
+} from '../schemas/delivery.ts'
+import type {
+  CreateDestinationSchema,
+  DestinationSchema,
+  DestinationType,
+  UpdateDestinationSchema,
+} from '../schemas/destination.ts'
+import type {
+  ApiKeySchema,
+  CreateOrganizationSchema,
+  IssueApiKeySchema,
+  IssuedApiKeySchema,
+  OrganizationSchema,
+  UpdateOrganizationSchema,
+} from '../schemas/organization.ts'
+import type { SettingsSchema } from '../schemas/settings.ts'
+
+export type { DeliveryStatus, DestinationType }
+
+/** The seed's `deliver` input. */
+export type DeliverRequest = z.input<typeof DeliverSchema>
+/** The 202 answer, plus whether it replays an earlier request with the same idempotency key. */
+export type DeliveryReceipt = z.infer<typeof AcceptedDeliverySchema> & { replayed: boolean }
+export type BatchResult = z.infer<typeof BatchResultSchema>
+export type BatchItemResult = BatchResult['results'][number]
+/** A delivery's overall status and each destination's. */
+export type Delivery = z.infer<typeof DeliverySchema>
+export type DeliveryTarget = Delivery['destinations'][number]
+export type Attempt = z.infer<typeof AttemptSchema>
+
+/** The seed's `createDestination` input. */
+export type CreateDestinationRequest = z.input<typeof CreateDestinationSchema>
+/** A JSON Merge Patch over the create body. */
+export type UpdateDestinationRequest = z.input<typeof UpdateDestinationSchema>
+export type Destination = z.infer<typeof DestinationSchema>
+/**
+ * `GET /v1/destinations/:id/health`. Written out here because the route keeps its schema
+ * to itself (src/routes/destination-recovery.ts) and the object's record type lives
+ * beside Workers-only storage code, which a Node consumer of the client cannot compile.
+ */
+export interface DestinationHealth {
+  destinationId: string
+  disabled: boolean
+  disabledReason: string | null
+  consecutiveFailures: number
+  circuit: 'closed' | 'open' | 'half_open'
+  openedAt: string | null
+  probeAt: string | null
+  firstFailureAt: string | null
+  lastFailureAt: string | null
+  lastSuccessAt: string | null
+  successRate: number | null
+  windowSize: number
+  backlog: { queued: number; retrying: number; delivering: number; oldestAgeMs: number | null }
+}
+
+export type Settings = z.infer<typeof SettingsSchema>
+/** Settings as a caller writes them: every field optional, defaults filled by the service. */
+export type SettingsInput = z.input<typeof SettingsSchema>
+export interface OrganizationSettings {
+  organizationId: string
+  settings: Settings
+}
+
+export type Organization = z.infer<typeof OrganizationSchema>
+export type CreateOrganizationRequest = z.input<typeof CreateOrganizationSchema>
+export type UpdateOrganizationRequest = z.input<typeof UpdateOrganizationSchema>
+export type ApiKey = z.infer<typeof ApiKeySchema>
+export type IssuedApiKey = z.infer<typeof IssuedApiKeySchema>
+export type IssueApiKeyRequest = z.input<typeof IssueApiKeySchema>
+
+/** One entry of the service's own audit trail (before and after with secrets masked). */
+export type AuditEntry = Omit<typeof auditLog.$inferSelect, 'before' | 'after'> & {
+  before: unknown
+  after: unknown
+}
+
+/** What `recover` and `replay` answer: how many deliveries were queued again. */
+export interface RequeueResult {
+  destinationId: string
+  since: string
+  requeued: number
+}
+
+type Pagination = Partial<z.infer<typeof PaginationQuerySchema>>
+
+/** Scopes a call to one organization; with `apiKeys` it also picks the key. */
+export interface Scope {
+  organizationId?: string | undefined
+}
+
+export type ListDestinationsQuery = Pagination &
+  Scope & {
+    type?: DestinationType
+    /** Exact label. */
+    label?: string
+    disabled?: boolean
+    isDefault?: boolean
+  }
+
+export type ListDeliveriesQuery = Pagination &
+  Scope & {
+    status?: DeliveryStatus
+    destinationId?: string
+    correlationId?: string
+    tag?: string
+    /** Payload type. */
+    type?: string
+    startDate?: string
+    endDate?: string
+  }
+
+export type AuditLogQuery = Pagination &
+  Scope & {
+    /** `destination`, `api_key`, `settings`, `organization`, `alert_rule`, `delivery` or `download`. */
+    resourceType?: string
+    resourceId?: string
+    startDate?: string
+    endDate?: string
+  }
+
+export type ListOrganizationsQuery = Pagination & { status?: Organization['status'] }
+
+export interface DestinationPage {
+  destinations: Destination[]
+  nextCursor: string | null
+}
+export interface DeliveryPage {
+  deliveries: Delivery[]
+  nextCursor: string | null
+}
+export interface AuditPage {
+  entries: AuditEntry[]
+  nextCursor: string | null
+}
+export interface OrganizationPage {
+  organizations: Organization[]
+  nextCursor: string | null
+}
