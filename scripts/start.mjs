@@ -37,8 +37,11 @@ async function shutdown(code) {
   stopping = true
   log('stopping…')
   running.stopScheduler?.()
-  await stopGroups(running.groups.map((group) => group.child.pid))
-  await Promise.allSettled(running.closers.map((close) => close()))
+  // In parallel: a supervisor may send SIGKILL one second after its SIGTERM.
+  await Promise.allSettled([
+    stopGroups(running.groups.map((group) => group.child.pid)),
+    ...running.closers.map((close) => close()),
+  ])
   recordGroups(paths.groups, [])
   log('stopped')
   process.exit(code)
