@@ -103,18 +103,26 @@ function writeDemoState(path, state) {
   writeFileSync(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 })
 }
 
+/** A step of the seed that failed, with the API's answer. */
+export class SeedError extends Error {}
+
 /** A small JSON client for the local API. */
 function client(baseUrl) {
   return async (method, path, token, body) => {
-    const response = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
-    })
+    let response
+    try {
+      response = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      })
+    } catch (error) {
+      throw new SeedError(`${method} ${path} got no answer: ${error.cause?.code ?? error.message}`)
+    }
     const text = await response.text()
     let json = null
     try {
@@ -125,8 +133,6 @@ function client(baseUrl) {
     return { status: response.status, json, text }
   }
 }
-
-class SeedError extends Error {}
 
 function expectStatus(what, result, ...statuses) {
   if (statuses.includes(result.status)) return result
@@ -235,5 +241,3 @@ export async function seedDemo({ baseUrl, adminToken, statePath, peers }) {
   writeDemoState(statePath, state)
   return { organization, key: key.outcome, state }
 }
-
-export { SeedError }

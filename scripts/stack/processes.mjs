@@ -68,36 +68,56 @@ export async function stopGroups(pids, graceMs = 600) {
 }
 
 /**
- * Records the stack's process groups in `path`, so that a later start can stop what a
- * run killed without warning (SIGKILL leaves detached groups running) left behind.
+ * Records the stack's process groups in `path`, with the pid of the process that owns
+ * them, so that a later start can stop what a run killed without warning (SIGKILL leaves
+ * detached groups running) left behind.
  */
 export function recordGroups(path, pids) {
   mkdirSync(dirname(path), { recursive: true })
-  writeFileSync(path, `${JSON.stringify({ pids })}\n`)
+  writeFileSync(path, `${JSON.stringify({ owner: process.pid, pids })}\n`)
 }
 
 /**
- * Stops the groups a previous run recorded that are still alive and still run wrangler
- * or workerd (a recycled pid of some other program is left alone). Returns their pids.
+ * Stops the groups a previous run recorded, if that run's owner process is gone and the
+ * groups still run wrangler or workerd (a recycled pid of some other program is left
+ * alone). A live owner means another `npm start` of this folder is running: its groups
+ * are left to it. Returns the pids stopped.
  */
 export async function reapRecordedGroups(path) {
   if (!existsSync(path)) return []
-  let pids = []
+  let record = {}
   try {
-    pids = JSON.parse(readFileSync(path, 'utf8')).pids ?? []
+    record = JSON.parse(readFileSync(path, 'utf8'))
   } catch {
-    pids = []
+    record = {}
   }
-  const ours = pids.filter((pid) => Number.isInteger(pid) && groupAlive(pid) && runsStack(pid))
+  if (Number.isInteger(record.owner) && commandOf(record.owner).includes('start.mjs')) return []
+  const pids = Array.isArray(record.pids) ? record.pids : []
+  const ours = pids.filter(
+    (pid) =>
+      Number.isInteger(pid) && groupAlive(pid) && /wrangler|workerd/.test(groupCommands(pid)),
+  )
   await stopGroups(ours)
   rmSync(path, { force: true })
   return ours
 }
 
-/** Whether a process of group `pgid` runs wrangler or workerd (`ps` on Linux and macOS). */
-function runsStack(pgid) {
-  const ps = spawnSync('ps', ['-e', '-o', 'pgid=,args='], { encoding: 'utf8' })
-  return (ps.stdout ?? '')
-    .split('\n')
-    .some((line) => Number.parseInt(line, 10) === pgid && /wrangler|workerd/.test(line))
+/** The command lines of every process (`ps` on Linux and macOS), with their group ids. */
+function processTable() {
+  const ps = spawnSync('ps', ['-e', '-o', 'pid=,pgid=,args='], { encoding: 'utf8' })
+  return (ps.stdout ?? '').split('\n').map((line) => {
+    const [pid, pgid, ...args] = line.trim().split(/\s+/)
+    return { pid: Number(pid), pgid: Number(pgid), args: args.join(' ') }
+  })
+}
+
+function commandOf(pid) {
+  return processTable().find((row) => row.pid === pid)?.args ?? ''
+}
+
+function groupCommands(pgid) {
+  return processTable()
+    .filter((row) => row.pgid === pgid)
+    .map((row) => row.args)
+    .join('\n')
 }

@@ -4,7 +4,9 @@
  * It reads the peers' in-memory records, so it shows exactly what they saw.
  *
  *   GET /webhooks, /webhooks.json   requests that reached the webhook inbox, newest first
- *   GET /mail, /mail.json           mails the SMTP server accepted, newest first
+ *   GET /mail, /mail.json[?to=addr] mails the SMTP server accepted, newest first
+ *
+ * The pages show the newest 200; the JSON lists everything the peers kept.
  */
 import { createServer } from 'node:http'
 
@@ -59,12 +61,20 @@ ${body}
 
 const NAV = '<a href="/webhooks">Webhook inbox</a><a href="/mail">Mail</a>'
 
-function newest(records) {
-  return records.slice(-MAX_SHOWN).reverse()
+function newest(records, limit = records.length) {
+  return records.slice(-limit).reverse()
+}
+
+function addressedTo(messages, recipient) {
+  if (!recipient) return messages
+  const wanted = recipient.toLowerCase()
+  return messages.filter((mail) =>
+    mail.envelope.rcptTo.some((address) => address.toLowerCase() === wanted),
+  )
 }
 
 function webhooksPage(requests, inboxUrl) {
-  const rows = newest(requests).map(
+  const rows = newest(requests, MAX_SHOWN).map(
     (request) => `<tr>
 <td>${escapeHtml(request.receivedAt)}</td>
 <td>${escapeHtml(request.method)} ${escapeHtml(request.path)}</td>
@@ -80,7 +90,7 @@ function webhooksPage(requests, inboxUrl) {
 }
 
 function mailPage(messages, smtpAddress) {
-  const rows = newest(messages).map(
+  const rows = newest(messages, MAX_SHOWN).map(
     (mail) => `<tr>
 <td>${escapeHtml(mail.receivedAt)}</td>
 <td>${escapeHtml(mail.envelope.mailFrom)}</td>
@@ -101,7 +111,8 @@ function mailPage(messages, smtpAddress) {
  */
 export async function startViewer({ host, port, inboxUrl, smtpAddress, webhooks, mail }) {
   const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://viewer').pathname
+    const url = new URL(req.url ?? '/', 'http://viewer')
+    const path = url.pathname
     const send = (status, type, body) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' })
       res.end(body)
@@ -117,7 +128,8 @@ export async function startViewer({ host, port, inboxUrl, smtpAddress, webhooks,
     if (path === '/webhooks') return html(webhooksPage(webhooks(), inboxUrl))
     if (path === '/webhooks.json') return json({ requests: newest(webhooks()) })
     if (path === '/mail') return html(mailPage(mail(), smtpAddress))
-    if (path === '/mail.json') return json({ messages: newest(mail()) })
+    if (path === '/mail.json')
+      return json({ messages: newest(addressedTo(mail(), url.searchParams.get('to'))) })
     return send(404, 'text/plain', 'Not found: see /webhooks and /mail\n')
   })
   await new Promise((resolve, reject) => {
