@@ -24,6 +24,18 @@ const HeaderValue = z
   .max(2048)
   .refine((value) => !/[\r\n\0]/.test(value), 'must not contain CR, LF or NUL')
 
+/**
+ * A credential or name that travels in a header or a protocol line (an API key in
+ * Authorization, a KMS key id in x-amz-*, an SMTP password): CR or LF could start a new one.
+ */
+function singleLine(min: number, max: number) {
+  return z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((value) => !/[\r\n]/.test(value), 'must not contain CR or LF')
+}
+
 /** Headers the service sets itself on every webhook request; a tenant cannot override them. */
 const RESERVED_HEADERS = new Set([
   'host',
@@ -101,10 +113,10 @@ export const S3ConfigSchema = z
       .max(2048)
       .optional()
       .openapi({ description: 'S3-compatible endpoint; AWS when absent.' }),
-    accessKeyId: z.string().min(1).max(256).optional(),
-    secretAccessKey: z.string().min(1).max(256).optional(),
+    accessKeyId: singleLine(1, 256).optional(),
+    secretAccessKey: singleLine(1, 256).optional(),
     serverSideEncryption: z.enum(['AES256', 'aws:kms', 'aws:kms:dsse']).optional(),
-    kmsKeyId: z.string().min(1).max(2048).optional(),
+    kmsKeyId: singleLine(1, 2048).optional(),
     storageClass: z
       .enum([
         'STANDARD',
@@ -230,9 +242,9 @@ export const EmailProviderConfigSchema = z.strictObject({
     .string()
     .regex(/^[a-z0-9-]{2,32}$/, 'must be an AWS region such as us-east-1')
     .optional(),
-  configurationSet: z.string().max(256).optional(),
-  accessKeyId: z.string().min(1).max(256).optional(),
-  secretAccessKey: z.string().min(1).max(256).optional(),
+  configurationSet: singleLine(0, 256).optional(),
+  accessKeyId: singleLine(1, 256).optional(),
+  secretAccessKey: singleLine(1, 256).optional(),
   host: z.string().min(1).max(253).optional().openapi({ description: 'SMTP host.' }),
   port: z.number().int().min(1).max(65_535).optional(),
   secure: z
@@ -244,7 +256,7 @@ export const EmailProviderConfigSchema = z.strictObject({
     .max(256)
     .refine((value) => !/[\r\n]/.test(value), 'must not contain CR or LF')
     .optional(),
-  password: z.string().max(256).optional(),
+  password: singleLine(0, 256).optional(),
   endpoint: z
     .string()
     .url()
@@ -283,10 +295,7 @@ export const EmailConfigSchema = z
   .strictObject({
     service: z.enum(EMAIL_SERVICES),
     config: EmailProviderConfigSchema.default({}),
-    apiKey: z
-      .string()
-      .min(1)
-      .max(512)
+    apiKey: singleLine(1, 512)
       .optional()
       .openapi({ description: 'API key for sendgrid, resend and postmark.' }),
     from: EmailAddress.refine((value) => !/[\r\n]/.test(value), 'must not contain CR or LF'),
