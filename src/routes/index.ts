@@ -1,6 +1,7 @@
 /** Every route module, mounted in this order by `createApp`. One resource per file. */
 import { adminApiKeyRoutes } from './admin-api-keys'
 import { adminOrganizationRoutes } from './admin-organizations'
+import { alertRuleRoutes } from './alert-rules'
 import { auditLogRoutes } from './audit-log'
 import { destinationRoutes } from './destinations'
 import { docsRoutes } from './docs'
@@ -17,4 +18,5 @@ export const routeModules = [
   auditLogRoutes,
   docsRoutes,
   metricsRoutes,
+  alertRuleRoutes,
 ]

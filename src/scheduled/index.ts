@@ -5,6 +5,7 @@
  */
 import type { ServiceEnv } from '../env'
 import { log } from '../lib/logger'
+import { alertsJob } from './alerts'
 
 /** A periodic job; `now` is the scheduled time. */
 export interface ScheduledJob {
@@ -13,7 +14,7 @@ export interface ScheduledJob {
 }
 
 /** The jobs, in the order they run. */
-export const scheduledJobs: ScheduledJob[] = []
+export const scheduledJobs: ScheduledJob[] = [alertsJob]
 
 export async function runScheduledJobs(
   env: ServiceEnv,
