@@ -67,9 +67,9 @@ export function demoDestinations({ urls, ports, host, s3, smtp, webhookSecret })
           },
           from: 'audit@demo-hospital.test',
           recipients: ['compliance@demo-hospital.test'],
-          subject: '[Demo Hospital] Audit event {{eventType}}',
+          subject: '[Demo Hospital] Audit event {{delivery.type}}',
           bodyTemplate:
-            'An audit event arrived for {{organizationId}}.\n\nEvent type: {{eventType}}\nDelivery: {{deliveryId}}\n',
+            'Audit event {{delivery.type}} for {{delivery.organizationId}}\nDelivery: {{delivery.id}} (sequence {{delivery.sequence}})\nAccepted: {{delivery.acceptedAt}}\n\nThe event is attached.\n',
         },
       },
     },
@@ -180,28 +180,34 @@ async function findByLabel(api, apiKey, label) {
 }
 
 /**
- * Finds or creates each demo destination. The webhook destination always ends up signing
- * with the secret in `wanted`: one found that `.local/demo.json` does not know gets that
- * secret through an update, so that the inbox can verify what it receives.
+ * Finds or creates each demo destination. One found by its label is brought back to the
+ * definition above (a JSON merge patch of its config), so that a re-run repairs edits
+ * and picks up changes to the demo. The webhook destination thereby always signs with
+ * the secret in `wanted`, which the inbox is told to verify.
  */
 async function ensureDestinations(api, apiKey, wanted, previous) {
   const destinations = {}
   for (const [type, body] of Object.entries(wanted)) {
     const found = await findByLabel(api, apiKey, body.label)
-    let outcome = 'reused'
     if (!found) {
       const created = await api('POST', '/v1/destinations', apiKey, body)
       const id = expectStatus(`create destination "${body.label}"`, created, 201).json.id
       destinations[type] = { id, label: body.label, outcome: 'created' }
       continue
     }
-    if (type === 'webhook' && previous?.webhook?.destinationId !== found.id) {
-      const patch = { config: { webhook: body.config.webhook } }
-      const updated = await api('PATCH', `/v1/destinations/${found.id}`, apiKey, patch)
-      expectStatus(`set the secret of "${body.label}"`, updated, 200)
-      outcome = 'reused, new secret'
+    const { description, isDefault, config } = body
+    const updated = await api('PATCH', `/v1/destinations/${found.id}`, apiKey, {
+      description,
+      isDefault,
+      config,
+    })
+    expectStatus(`update destination "${body.label}"`, updated, 200)
+    const newSecret = type === 'webhook' && previous?.webhook?.destinationId !== found.id
+    destinations[type] = {
+      id: found.id,
+      label: body.label,
+      outcome: newSecret ? 'reused, new secret' : 'reused',
     }
-    destinations[type] = { id: found.id, label: body.label, outcome }
   }
   return destinations
 }
