@@ -65,7 +65,12 @@ function wranglerBin() {
 function wrangler(tag, args) {
   const group = spawnGroup(tag, process.execPath, [wranglerBin(), ...args], {
     cwd: root,
-    env: { WRANGLER_SEND_METRICS: 'false' },
+    // No telemetry, and no fetch of the real `request.cf` from workers.cloudflare.com:
+    // the local stack works offline with Miniflare's placeholder.
+    env: {
+      WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? 'false',
+    },
   })
   running.groups.push(group)
   recordGroups(
@@ -134,7 +139,7 @@ async function main() {
   const busy = await busyPorts()
   if (busy.length > 0)
     throw new Error(
-      `ports already in use: ${busy.join(', ')}; is another \`npm start\` running? (see \`lsof -i :${PORTS.api}\`)`,
+      `ports already in use: ${busy.map(({ name, port }) => `${port} (${name})`).join(', ')}; is another \`npm start\` running? (see \`lsof -i :${busy[0]?.port}\`)`,
     )
 
   await applyMigrations()

@@ -30,9 +30,9 @@ export function portFree(port) {
   })
 }
 
-/** The names of the stack's ports that something else already holds. */
+/** The stack's ports that something else already holds, as `{ name, port }`. */
 export async function busyPorts() {
   const entries = Object.entries(PORTS)
   const free = await Promise.all(entries.map(([, port]) => portFree(port)))
-  return entries.filter((_, index) => !free[index]).map(([name, port]) => `${name} (${port})`)
+  return entries.filter((_, index) => !free[index]).map(([name, port]) => ({ name, port }))
 }
