@@ -3,8 +3,10 @@ import { adminApiKeyRoutes } from './admin-api-keys'
 import { adminOrganizationRoutes } from './admin-organizations'
 import { alertRuleRoutes } from './alert-rules'
 import { auditLogRoutes } from './audit-log'
+import { destinationTestRoutes } from './destination-tests'
 import { destinationRoutes } from './destinations'
 import { docsRoutes } from './docs'
+import { downloadRoutes } from './downloads'
 import { healthRoutes } from './health'
 import { metricsRoutes } from './metrics'
 import { settingsRoutes } from './settings'
@@ -19,4 +21,6 @@ export const routeModules = [
   docsRoutes,
   metricsRoutes,
   alertRuleRoutes,
+  destinationTestRoutes,
+  downloadRoutes,
 ]
