@@ -16,6 +16,8 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (value === null) return undefined
   const trimmed = value.trim()
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  // An HTTP date names its weekday and month; bare numbers like "-5" are not dates.
+  if (!/^[A-Za-z]{3}/.test(trimmed)) return undefined
   const at = Date.parse(trimmed)
   if (Number.isNaN(at)) return undefined
   return Math.max(0, at - now)

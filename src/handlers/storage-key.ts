@@ -5,17 +5,8 @@
  * a payload type such as `../x` or `a/b` can never climb out of the template or add a
  * segment, and a key in a bucket shared between tenants starts with the tenant's own id.
  */
+import { PATH_PLACEHOLDERS } from '../schemas/destination'
 import type { DeliveryJob } from './types'
-
-export const PATH_PLACEHOLDERS = [
-  'organizationId',
-  'year',
-  'month',
-  'day',
-  'hour',
-  'type',
-  'deliveryId',
-] as const
 
 /** S3's limit for a key, in UTF-8 bytes. */
 const MAX_KEY_BYTES = 1024
