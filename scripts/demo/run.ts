@@ -154,9 +154,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
 
     options.onProgress?.({ phase: 'settling', done, total: records.length })
-    const views = (await settle(options, correlationId, recordOf.size)).filter((view) =>
-      recordOf.has(view.deliveryId),
-    )
+    // Oldest first, which is the order of the records in the wave.
+    const views = (await settle(options, correlationId, recordOf.size))
+      .filter((view) => recordOf.has(view.deliveryId))
+      .sort((a, b) => a.sequence - b.sequence)
     const seen = new Set(views.map((view) => view.deliveryId))
     for (const [deliveryId, record] of recordOf)
       if (!seen.has(deliveryId))

@@ -17,22 +17,29 @@
 import { clientError, DeliveryServiceError } from './errors.ts'
 import { createTransport, type FetchLike, type RequestSpec } from './http.ts'
 import type {
+  AlertRule,
+  AlertRulePage,
   ApiKey,
   Attempt,
   AuditLogQuery,
   AuditPage,
   BatchResult,
+  CreateAlertRuleRequest,
   CreateDestinationRequest,
   CreateOrganizationRequest,
   DeliverRequest,
   Delivery,
+  DeliveryMetrics,
+  DeliveryMetricsQuery,
   DeliveryPage,
   DeliveryReceipt,
   Destination,
   DestinationHealth,
   DestinationPage,
+  DestinationTestResult,
   IssueApiKeyRequest,
   IssuedApiKey,
+  ListAlertRulesQuery,
   ListDeliveriesQuery,
   ListDestinationsQuery,
   ListOrganizationsQuery,
@@ -40,9 +47,11 @@ import type {
   OrganizationPage,
   OrganizationSettings,
   RequeueResult,
+  RevokedDownload,
   Scope,
   Settings,
   SettingsInput,
+  UpdateAlertRuleRequest,
   UpdateDestinationRequest,
   UpdateOrganizationRequest,
 } from './types.ts'
@@ -241,8 +250,11 @@ export function createDeliveryService(options: DeliveryServiceOptions) {
       return page.destinations[0] ?? null
     },
 
-    /** Checks that the destination is reachable with its configuration (no delivery is made). */
-    testDestination(destinationId: string, scope?: ScopeOptions): Promise<Record<string, unknown>> {
+    /**
+     * Probes the destination with its configuration (a signed test webhook, a probe object
+     * written and deleted, an SMTP login…); answers whatever happened, `ok` tells.
+     */
+    testDestination(destinationId: string, scope?: ScopeOptions): Promise<DestinationTestResult> {
       return tenant(scope?.organizationId, {
         method: 'POST',
         path: `/v1/destinations/${segment(destinationId)}/test`,
@@ -388,6 +400,73 @@ export function createDeliveryService(options: DeliveryServiceOptions) {
           )
         await new Promise((resolve) => setTimeout(resolve, wait.intervalMs ?? 250))
       }
+    },
+
+    /**
+     * Revokes a download link (its URL or token) of the key's organization; the stored
+     * envelope is deleted and the link answers 410 from then on.
+     */
+    revokeDownload(link: string, scope?: ScopeOptions): Promise<RevokedDownload> {
+      const token = link.slice(link.lastIndexOf('/') + 1)
+      return tenant(scope?.organizationId, {
+        method: 'DELETE',
+        path: `/v1/downloads/${segment(token)}`,
+      })
+    },
+
+    // Metrics and alert rules
+
+    /** Totals, success rate and latency over a time range, by type, destination and time slot. */
+    getDeliveryMetrics(query: DeliveryMetricsQuery = {}): Promise<DeliveryMetrics> {
+      return tenant(query.organizationId, { method: 'GET', path: '/v1/metrics', query })
+    },
+
+    /** The organization's counters in the Prometheus text format. */
+    getPrometheusMetrics(scope?: ScopeOptions): Promise<string> {
+      return tenant(scope?.organizationId, {
+        method: 'GET',
+        path: '/v1/metrics/prometheus',
+        query: orgQuery(scope),
+        as: 'text',
+      })
+    },
+
+    createAlertRule(input: CreateAlertRuleRequest): Promise<AlertRule> {
+      return tenant(input.organizationId, { method: 'POST', path: '/v1/alert-rules', body: input })
+    },
+
+    listAlertRules(query: ListAlertRulesQuery = {}): Promise<AlertRulePage> {
+      return tenant(query.organizationId, { method: 'GET', path: '/v1/alert-rules', query })
+    },
+
+    getAlertRule(ruleId: string, scope?: ScopeOptions): Promise<AlertRule> {
+      return tenant(scope?.organizationId, {
+        method: 'GET',
+        path: `/v1/alert-rules/${segment(ruleId)}`,
+        query: orgQuery(scope),
+      })
+    },
+
+    updateAlertRule(
+      ruleId: string,
+      patch: UpdateAlertRuleRequest,
+      scope?: ScopeOptions,
+    ): Promise<AlertRule> {
+      const organizationId = scope?.organizationId ?? patch.organizationId
+      return tenant(organizationId, {
+        method: 'PATCH',
+        path: `/v1/alert-rules/${segment(ruleId)}`,
+        query: { organizationId },
+        body: patch,
+      })
+    },
+
+    deleteAlertRule(ruleId: string, scope?: ScopeOptions): Promise<{ id: string; deleted: true }> {
+      return tenant(scope?.organizationId, {
+        method: 'DELETE',
+        path: `/v1/alert-rules/${segment(ruleId)}`,
+        query: orgQuery(scope),
+      })
     },
 
     // Settings and the audit trail

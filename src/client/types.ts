@@ -4,13 +4,19 @@
  * optional), `z.infer` for what the service answers.
  */
 import type { z } from '@hono/zod-openapi'
-import type { auditLog } from '../db/schema.ts'
+import type { auditLog, downloads } from '../db/schema.ts'
+import type {
+  AlertRuleSchema,
+  CreateAlertRuleSchema,
+  UpdateAlertRuleSchema,
+} from '../schemas/alert-rule.ts'
 import type { PaginationQuerySchema } from '../schemas/common.ts'
 import type {
   AcceptedDeliverySchema,
   AttemptSchema,
   BatchResultSchema,
   DeliverSchema,
+  DeliveryReferenceSchema,
   DeliverySchema,
   DeliveryStatus,
 } from '../schemas/delivery.ts'
@@ -20,6 +26,7 @@ import type {
   DestinationType,
   UpdateDestinationSchema,
 } from '../schemas/destination.ts'
+import type { DeliveryMetricsSchema, MetricsQuerySchema } from '../schemas/metrics.ts'
 import type {
   ApiKeySchema,
   CreateOrganizationSchema,
@@ -89,6 +96,43 @@ export type AuditEntry = Omit<typeof auditLog.$inferSelect, 'before' | 'after'> 
   before: unknown
   after: unknown
 }
+
+/**
+ * `POST /v1/destinations/:id/test`: what the destination answered to a probe. Written out
+ * because the route keeps its schema to itself (src/routes/destination-tests.ts).
+ */
+export interface DestinationTestResult {
+  destinationId: string
+  type: DestinationType
+  /** Whether the destination answered as a delivery needs. */
+  ok: boolean
+  outcome: 'delivered' | 'retryable' | 'permanent'
+  code: string | null
+  message: string | null
+  httpStatus: number | null
+  reference: z.infer<typeof DeliveryReferenceSchema> | null
+  durationMs: number
+  testedAt: string
+}
+
+/** The seed's `getDeliveryMetrics` input: organization, time range, slot size, filters. */
+export type DeliveryMetricsQuery = z.input<typeof MetricsQuerySchema>
+export type DeliveryMetrics = z.infer<typeof DeliveryMetricsSchema>
+
+export type CreateAlertRuleRequest = z.input<typeof CreateAlertRuleSchema>
+export type UpdateAlertRuleRequest = z.input<typeof UpdateAlertRuleSchema>
+export type AlertRule = z.infer<typeof AlertRuleSchema>
+export interface AlertRulePage {
+  alertRules: AlertRule[]
+  nextCursor: string | null
+}
+export type ListAlertRulesQuery = Pagination & Scope
+
+/** What revoking a download link answers. */
+export type RevokedDownload = Pick<
+  typeof downloads.$inferSelect,
+  'id' | 'deliveryId' | 'destinationId' | 'expiresAt' | 'maxDownloads' | 'downloadCount'
+> & { revokedAt: string }
 
 /** What `recover` and `replay` answer: how many deliveries were queued again. */
 export interface RequeueResult {

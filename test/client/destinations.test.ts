@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { DeliveryServiceError } from '../../src/client/index.ts'
-import { WEBHOOK_SECRET } from '../support/delivery-helpers'
+import { createWebhookDestination, receivedAt, WEBHOOK_SECRET } from '../support/delivery-helpers'
 import { peers } from '../support/peers'
-import { tenantClient } from './harness'
+import { SERVICE_URL, tenantClient, workerFetch } from './harness'
 
 const hookUrl = (name: string) =>
   `${peers().webhook.url}/hooks/client-${name}-${crypto.randomUUID()}`
@@ -129,6 +129,54 @@ describe('client: destinations', () => {
       destinationId: destination.id,
       since,
       requeued: 0,
+    })
+  })
+})
+
+describe('client: destination test and download links', () => {
+  it('Should test a webhook destination with a signed probe the receiver accepts', async () => {
+    const { client, apiKey } = await tenantClient()
+    const hook = await createWebhookDestination(apiKey, { label: 'probed' })
+    const result = await client.testDestination(hook.id)
+    expect(result).toMatchObject({
+      destinationId: hook.id,
+      type: 'webhook',
+      ok: true,
+      outcome: 'delivered',
+      code: null,
+      httpStatus: 200,
+    })
+    const [probe] = await receivedAt(hook.path)
+    expect(JSON.parse(probe.body)).toMatchObject({ type: 'destination.test' })
+  })
+
+  it('Should revoke a delivered download link so that it answers 410', async () => {
+    const { client } = await tenantClient()
+    const destination = await client.createDestination({
+      label: 'Download links',
+      type: 'download',
+      config: { download: { expiresIn: 3600 } },
+    })
+    const receipt = await client.deliver({
+      destinations: destination.id,
+      payload: { type: 'audit', data: { n: 1 } },
+    })
+    const delivery = await client.waitForDelivery(receipt.deliveryId, { intervalMs: 50 })
+    const link = delivery.destinations[0]?.reference?.downloadUrl ?? ''
+    expect(link).toMatch(/\/v1\/downloads\/[A-Za-z0-9_-]{43}$/)
+
+    const revoked = await client.revokeDownload(link)
+    expect(revoked).toMatchObject({
+      deliveryId: receipt.deliveryId,
+      destinationId: destination.id,
+      downloadCount: 0,
+      revokedAt: expect.any(String),
+    })
+    const fetchLink = workerFetch()
+    const gone = await fetchLink(new Request(`${SERVICE_URL}${new URL(link).pathname}`))
+    expect(gone.status).toBe(410)
+    expect(await gone.json()).toMatchObject({
+      error: { code: 'gone', message: 'This download link was revoked' },
     })
   })
 })
