@@ -199,11 +199,13 @@ export async function setDefaultFlag(
 /**
  * Gives a webhook destination a new signing secret, shown in full only in the result.
  * The replaced secret keeps signing beside it for the organization's
- * `security.webhookSecrets.graceHours`.
+ * `security.webhookSecrets.graceHours`. The secret is generated here unless given: the
+ * rotation cron makes it first, so that it is announced before it signs anything.
  */
 export async function rotateWebhookSecret(
   ctx: ChangeContext,
   id: string,
+  secret: string = generateWebhookSecret(),
 ): Promise<DestinationView> {
   const current = await requireDestination(ctx.env, ctx.organizationId, id)
   if (current.type !== 'webhook') {
@@ -225,7 +227,7 @@ export async function rotateWebhookSecret(
   )
   const next: DestinationRecord = {
     ...current,
-    config: { ...current.config, secret: generateWebhookSecret() },
+    config: { ...current.config, secret },
     previousSecrets,
     updatedAt: new Date(now).toISOString(),
   }
