@@ -6,6 +6,7 @@
 import type { ServiceEnv } from '../env'
 import { log } from '../lib/logger'
 import { alertsJob } from './alerts'
+import { secretRotationJob } from './secret-rotation'
 
 /** A periodic job; `now` is the scheduled time. */
 export interface ScheduledJob {
@@ -14,7 +15,7 @@ export interface ScheduledJob {
 }
 
 /** The jobs, in the order they run. */
-export const scheduledJobs: ScheduledJob[] = [alertsJob]
+export const scheduledJobs: ScheduledJob[] = [alertsJob, secretRotationJob]
 
 export async function runScheduledJobs(
   env: ServiceEnv,
