@@ -1,5 +1,6 @@
 /** Every route module, mounted in this order by `createApp`. One resource per file. */
 import { adminApiKeyRoutes } from './admin-api-keys'
+import { adminEncryptionKeyRoutes } from './admin-encryption-key'
 import { adminOrganizationRoutes } from './admin-organizations'
 import { alertRuleRoutes } from './alert-rules'
 import { auditLogRoutes } from './audit-log'
@@ -15,6 +16,7 @@ export const routeModules = [
   healthRoutes,
   adminOrganizationRoutes,
   adminApiKeyRoutes,
+  adminEncryptionKeyRoutes,
   settingsRoutes,
   destinationRoutes,
   auditLogRoutes,
