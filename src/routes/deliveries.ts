@@ -28,7 +28,8 @@ import {
   DeliverySchema,
 } from '../schemas/delivery'
 import { batchItemTexts, prepareDelivery } from '../services/ingest'
-import { acceptedEvents, recordMetricEvents } from '../services/metrics/recorder'
+import { bufferMetricEvents } from '../services/metrics/ingest-buffer'
+import { acceptedEvents } from '../services/metrics/recorder'
 
 const router = createRouter()
 const tags = ['deliveries']
@@ -54,14 +55,13 @@ function rejection(
   )
 }
 
-/** Counts the accepted (delivery, destination) pairs after the response: one D1 write per request. */
+/** Counts the accepted (delivery, destination) pairs, written after the response in batches. */
 function countAccepted(
   c: Context<AppEnv>,
   organizationId: string,
   accepted: AcceptedDelivery[],
 ): void {
-  if (accepted.length === 0) return
-  c.executionCtx.waitUntil(recordMetricEvents(c.env, acceptedEvents(organizationId, accepted)))
+  bufferMetricEvents(c.executionCtx, c.env, acceptedEvents(organizationId, accepted))
 }
 
 router.openapi(

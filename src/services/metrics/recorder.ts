@@ -9,14 +9,21 @@ import type { ServiceEnv } from '../../env'
 import { log } from '../../lib/logger'
 import type { AcceptedDelivery } from '../../schemas/delivery'
 import { MAX_POINTS_PER_INVOCATION, writeAnalyticsPoints } from './analytics-engine'
-import { type MetricEvent, rollUp, writeRollups } from './rollup'
+import { type MetricEvent, type RollupRow, rollUp, writeRollups } from './rollup'
 
 export async function recordMetricEvents(
   env: Pick<ServiceEnv, 'DB' | 'ANALYTICS'>,
   events: readonly MetricEvent[],
 ): Promise<void> {
-  if (events.length === 0) return
-  const rows = rollUp(events)
+  await recordRollups(env, rollUp(events))
+}
+
+/** Writes rows already summed (see `RollupAccumulator`). */
+export async function recordRollups(
+  env: Pick<ServiceEnv, 'DB' | 'ANALYTICS'>,
+  rows: readonly RollupRow[],
+): Promise<void> {
+  if (rows.length === 0) return
   try {
     await writeRollups(env.DB, rows)
   } catch (error) {
@@ -24,7 +31,8 @@ export async function recordMetricEvents(
       event: 'metrics_write_failed',
       error: (error as Error).message,
       rows: rows.length,
-      events: events.length,
+      accepted: rows.reduce((n, row) => n + row.accepted, 0),
+      attempts: rows.reduce((n, row) => n + row.attempts, 0),
     })
   }
   try {

@@ -9,11 +9,14 @@
  * delivered counts once as each, when each happened); `retried` counts attempts that left
  * the pair waiting for another one; `attempts` and the latency histogram count attempts.
  */
-import { sql } from 'drizzle-orm'
-import { database } from '../../db/client'
-import { metricRollups } from '../../db/schema'
 import type { AttemptVerdict } from '../../durable-objects/organization/outbox'
-import { addBuckets, type BucketCounts, bucketIndex, emptyBuckets } from './histogram'
+import {
+  addBuckets,
+  type BucketCounts,
+  bucketIndex,
+  emptyBuckets,
+  LATENCY_COLUMNS,
+} from './histogram'
 
 /** Something that happened to one (delivery, destination) pair, at `atMs`. */
 export type MetricEvent =
@@ -82,13 +85,29 @@ export function minuteOf(ms: number): number {
   return Math.floor(ms / 60_000)
 }
 
-/** Sums events into one row per (organization, destination, minute). */
-export function rollUp(events: readonly MetricEvent[]): RollupRow[] {
-  const rows = new Map<string, RollupRow>()
-  for (const event of events) {
+/** Sums events into rows, one per (organization, destination, minute), as they come. */
+export class RollupAccumulator {
+  private rows = new Map<string, RollupRow>()
+
+  get size(): number {
+    return this.rows.size
+  }
+
+  add(events: readonly MetricEvent[]): void {
+    for (const event of events) this.addOne(event)
+  }
+
+  /** The rows summed so far; the accumulator starts empty again. */
+  take(): RollupRow[] {
+    const rows = [...this.rows.values()]
+    this.rows = new Map()
+    return rows
+  }
+
+  private addOne(event: MetricEvent): void {
     const minute = minuteOf(event.atMs)
     const key = `${event.organizationId}\n${event.destinationId}\n${minute}`
-    let row = rows.get(key)
+    let row = this.rows.get(key)
     if (!row) {
       row = {
         organizationId: event.organizationId,
@@ -97,12 +116,12 @@ export function rollUp(events: readonly MetricEvent[]): RollupRow[] {
         minute,
         ...emptyCounts(),
       }
-      rows.set(key, row)
+      this.rows.set(key, row)
     }
     if (row.destinationType === UNKNOWN_TYPE) row.destinationType = event.destinationType
     if (event.kind === 'accepted') {
       row.accepted += 1
-      continue
+      return
     }
     row.attempts += 1
     if (event.verdict === 'delivered') row.delivered += 1
@@ -110,85 +129,82 @@ export function rollUp(events: readonly MetricEvent[]): RollupRow[] {
     else if (event.verdict === 'retrying') row.retried += 1
     if (event.durationMs !== null) {
       const duration = Math.max(0, Math.round(event.durationMs))
+      const bucket = bucketIndex(duration)
       row.latencySumMs += duration
-      row.buckets[bucketIndex(duration)] = (row.buckets[bucketIndex(duration)] ?? 0) + 1
+      row.buckets[bucket] = (row.buckets[bucket] ?? 0) + 1
     }
   }
-  return [...rows.values()]
 }
 
-/** Columns bound per row; D1 allows 100 bound parameters per statement. */
-const PARAMS_PER_ROW = 20
-const ROWS_PER_STATEMENT = Math.floor(100 / PARAMS_PER_ROW)
+/** Sums events into one row per (organization, destination, minute). */
+export function rollUp(events: readonly MetricEvent[]): RollupRow[] {
+  const accumulator = new RollupAccumulator()
+  accumulator.add(events)
+  return accumulator.take()
+}
 
-const add = (column: string) => sql.raw(`${column} + excluded.${column}`)
+const COUNT_COLUMNS = [
+  'accepted',
+  'delivered',
+  'failed',
+  'retried',
+  'attempts',
+  'latency_sum_ms',
+  ...LATENCY_COLUMNS,
+]
+const COLUMNS = [
+  'organization_id',
+  'destination_id',
+  'destination_type',
+  'minute',
+  ...COUNT_COLUMNS,
+]
+/** D1 allows 100 bound parameters per statement: five rows of twenty. */
+const ROWS_PER_STATEMENT = Math.floor(100 / COLUMNS.length)
+
+/** The upsert for `rows` rows, built once per row count (the hot path writes one row). */
+const upsertText = new Map<number, string>()
+function upsertFor(rows: number): string {
+  let text = upsertText.get(rows)
+  if (!text) {
+    const tuple = `(${COLUMNS.map(() => '?').join(', ')})`
+    text =
+      `INSERT INTO metric_rollups (${COLUMNS.join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')}
+       ON CONFLICT (organization_id, destination_id, minute) DO UPDATE SET ` +
+      // A writer that could not learn the type never overwrites a known one.
+      `destination_type = CASE WHEN excluded.destination_type = '${UNKNOWN_TYPE}' THEN metric_rollups.destination_type ELSE excluded.destination_type END, ` +
+      COUNT_COLUMNS.map((column) => `${column} = ${column} + excluded.${column}`).join(', ')
+    upsertText.set(rows, text)
+  }
+  return text
+}
+
+function bindings(row: RollupRow): (string | number)[] {
+  return [
+    row.organizationId,
+    row.destinationId,
+    row.destinationType,
+    row.minute,
+    row.accepted,
+    row.delivered,
+    row.failed,
+    row.retried,
+    row.attempts,
+    row.latencySumMs,
+    ...LATENCY_COLUMNS.map((_, i) => row.buckets[i] ?? 0),
+  ]
+}
 
 /**
  * Adds rows to `metric_rollups` in one round trip: one D1 batch (a single transaction) of
- * multi-row upserts, each within the bound-parameter limit.
+ * multi-row upserts that increment the stored counts, each within the bound-parameter limit.
  */
 export async function writeRollups(db: D1Database, rows: readonly RollupRow[]): Promise<void> {
   if (rows.length === 0) return
-  const orm = database(db)
-  const statements = []
+  const statements: D1PreparedStatement[] = []
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    const values = rows.slice(i, i + ROWS_PER_STATEMENT).map((row) => {
-      const [le50, le100, le250, le500, le1000, le2500, le5000, le10000, le30000, leInf] =
-        row.buckets
-      return {
-        organizationId: row.organizationId,
-        destinationId: row.destinationId,
-        destinationType: row.destinationType,
-        minute: row.minute,
-        accepted: row.accepted,
-        delivered: row.delivered,
-        failed: row.failed,
-        retried: row.retried,
-        attempts: row.attempts,
-        latencySumMs: row.latencySumMs,
-        latencyLe50: le50 ?? 0,
-        latencyLe100: le100 ?? 0,
-        latencyLe250: le250 ?? 0,
-        latencyLe500: le500 ?? 0,
-        latencyLe1000: le1000 ?? 0,
-        latencyLe2500: le2500 ?? 0,
-        latencyLe5000: le5000 ?? 0,
-        latencyLe10000: le10000 ?? 0,
-        latencyLe30000: le30000 ?? 0,
-        latencyLeInf: leInf ?? 0,
-      }
-    })
-    statements.push(
-      orm
-        .insert(metricRollups)
-        .values(values)
-        .onConflictDoUpdate({
-          target: [metricRollups.organizationId, metricRollups.destinationId, metricRollups.minute],
-          set: {
-            // A writer that could not learn the type never overwrites a known one.
-            destinationType: sql.raw(
-              `CASE WHEN excluded.destination_type = '${UNKNOWN_TYPE}' THEN metric_rollups.destination_type ELSE excluded.destination_type END`,
-            ),
-            accepted: add('accepted'),
-            delivered: add('delivered'),
-            failed: add('failed'),
-            retried: add('retried'),
-            attempts: add('attempts'),
-            latencySumMs: add('latency_sum_ms'),
-            latencyLe50: add('latency_le_50'),
-            latencyLe100: add('latency_le_100'),
-            latencyLe250: add('latency_le_250'),
-            latencyLe500: add('latency_le_500'),
-            latencyLe1000: add('latency_le_1000'),
-            latencyLe2500: add('latency_le_2500'),
-            latencyLe5000: add('latency_le_5000'),
-            latencyLe10000: add('latency_le_10000'),
-            latencyLe30000: add('latency_le_30000'),
-            latencyLeInf: add('latency_le_inf'),
-          },
-        }),
-    )
+    const chunk = rows.slice(i, i + ROWS_PER_STATEMENT)
+    statements.push(db.prepare(upsertFor(chunk.length)).bind(...chunk.flatMap(bindings)))
   }
-  const [first, ...rest] = statements
-  if (first) await orm.batch([first, ...rest])
+  await db.batch(statements)
 }
