@@ -50,6 +50,50 @@ async function readStream(stream: NodeJS.ReadableStream | null): Promise<Buffer>
   return Buffer.concat(chunks)
 }
 
+/**
+ * s3rver answers 500 to every truncated ListObjectsV2 on Node 17 and later: its
+ * continuation token is DES-encrypted, which OpenSSL 3 no longer offers
+ * (https://github.com/jamhall/s3rver/issues/818). The front therefore asks s3rver for the
+ * V1 (marker) listing and gives it V2's shape: `start-after` or the continuation token
+ * becomes the marker, and a truncated answer carries a token naming its last key.
+ */
+function listV2AsV1(search: URLSearchParams): string | null {
+  if (search.get('list-type') !== '2') return null
+  const v1 = new URLSearchParams()
+  for (const name of ['prefix', 'delimiter', 'max-keys', 'encoding-type']) {
+    const value = search.get(name)
+    if (value !== null) v1.set(name, value)
+  }
+  const token = search.get('continuation-token')
+  const marker =
+    token !== null ? Buffer.from(token, 'base64url').toString('utf8') : search.get('start-after')
+  if (marker) v1.set('marker', marker)
+  return `?${v1.toString()}`
+}
+
+function v1ListingAsV2(xml: string, search: URLSearchParams): string {
+  const keys = [...xml.matchAll(/<Key>([\s\S]*?)<\/Key>/g)].map((match) => match[1] as string)
+  const truncated = /<IsTruncated>true<\/IsTruncated>/.test(xml)
+  const xmlText = (text: string) =>
+    text.replace(
+      /&(amp|lt|gt|quot|apos);/g,
+      (_, name: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" })[name] as string,
+    )
+  const last = keys.at(-1)
+  const extra = [
+    `<KeyCount>${keys.length}</KeyCount>`,
+    truncated && last !== undefined
+      ? `<NextContinuationToken>${Buffer.from(xmlText(last), 'utf8').toString('base64url')}</NextContinuationToken>`
+      : '',
+    search.get('continuation-token')
+      ? `<ContinuationToken>${search.get('continuation-token')}</ContinuationToken>`
+      : '',
+  ].join('')
+  return xml
+    .replace(/<Marker>[\s\S]*?<\/Marker>|<Marker\/>|<NextMarker>[\s\S]*?<\/NextMarker>/g, '')
+    .replace('<MaxKeys>', `${extra}<MaxKeys>`)
+}
+
 /** Starts s3rver with the given buckets behind a verifying, recording front. */
 export async function startS3Peer(buckets: string[]): Promise<S3Peer> {
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'))
@@ -89,7 +133,8 @@ export async function startS3Peer(buckets: string[]): Promise<S3Peer> {
         if (!['host', 'connection', 'content-length', 'transfer-encoding', 'expect'].includes(name))
           headers.set(name, value)
       }
-      const forwarded = await fetch(`${backendUrl}${request.path}${request.url.search}`, {
+      const asV1 = request.method === 'GET' ? listV2AsV1(request.url.searchParams) : null
+      const forwarded = await fetch(`${backendUrl}${request.path}${asV1 ?? request.url.search}`, {
         method: request.method,
         headers,
         body: ['GET', 'HEAD'].includes(request.method) ? undefined : request.body,
@@ -102,7 +147,10 @@ export async function startS3Peer(buckets: string[]): Promise<S3Peer> {
       return {
         status: forwarded.status,
         headers: replyHeaders,
-        body: await forwarded.text(),
+        body:
+          asV1 !== null && forwarded.ok
+            ? v1ListingAsV2(await forwarded.text(), request.url.searchParams)
+            : await forwarded.text(),
         check: { ok: true, details: { region: signature.region } },
       }
     },
