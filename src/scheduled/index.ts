@@ -6,6 +6,7 @@
 import type { ServiceEnv } from '../env'
 import { log } from '../lib/logger'
 import { alertsJob } from './alerts'
+import { retentionCleanupJob } from './retention-cleanup'
 import { secretRotationJob } from './secret-rotation'
 
 /** A periodic job; `now` is the scheduled time. */
@@ -15,7 +16,7 @@ export interface ScheduledJob {
 }
 
 /** The jobs, in the order they run. */
-export const scheduledJobs: ScheduledJob[] = [alertsJob, secretRotationJob]
+export const scheduledJobs: ScheduledJob[] = [alertsJob, secretRotationJob, retentionCleanupJob]
 
 export async function runScheduledJobs(
   env: ServiceEnv,
