@@ -13,7 +13,13 @@ import { DEMO_ORGANIZATION, SeedError, seedDemo } from './stack/demo-seed.mjs'
 import { ensureDevVars, isValidEncryptionKeys } from './stack/dev-vars.mjs'
 import { startLocalPeers } from './stack/peers.mjs'
 import { busyPorts, HOST, PORTS, URLS } from './stack/ports.mjs'
-import { reapRecordedGroups, recordGroups, spawnGroup, stopGroups } from './stack/processes.mjs'
+import {
+  clearRecord,
+  reapRecordedGroups,
+  recordGroups,
+  spawnGroup,
+  stopGroups,
+} from './stack/processes.mjs'
 import { startScheduler } from './stack/scheduler.mjs'
 import { printSummary } from './stack/summary.mjs'
 
@@ -28,8 +34,8 @@ const HEALTH_TIMEOUT_MS = 120_000
 const log = (line) => process.stdout.write(`[stack] ${line}\n`)
 const fail = (line) => process.stderr.write(`[stack] ${line}\n`)
 
-/** Everything started so far, stopped in reverse by `shutdown`. */
-const running = { groups: [], closers: [], stopScheduler: null }
+/** Everything started so far, stopped by `shutdown`; `recorded` once this run owns the record. */
+const running = { groups: [], closers: [], stopScheduler: null, recorded: false }
 let stopping = false
 
 async function shutdown(code) {
@@ -42,7 +48,9 @@ async function shutdown(code) {
     stopGroups(running.groups.map((group) => group.child.pid)),
     ...running.closers.map((close) => close()),
   ])
-  recordGroups(paths.groups, [])
+  // A run that stopped before starting wrangler (say, on a busy port) leaves the record
+  // of the stack that holds the ports alone.
+  if (running.recorded) clearRecord(paths.groups)
   log('stopped')
   process.exit(code)
 }
@@ -77,6 +85,7 @@ function wrangler(tag, args) {
     paths.groups,
     running.groups.map((each) => each.child.pid),
   )
+  running.recorded = true
   return group
 }
 

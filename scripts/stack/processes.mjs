@@ -77,6 +77,11 @@ export function recordGroups(path, pids) {
   writeFileSync(path, `${JSON.stringify({ owner: process.pid, pids })}\n`)
 }
 
+/** Removes the record when the groups it lists have been stopped. */
+export function clearRecord(path) {
+  rmSync(path, { force: true })
+}
+
 /**
  * Stops the groups a previous run recorded, if that run's owner process is gone and the
  * groups still run wrangler or workerd (a recycled pid of some other program is left
