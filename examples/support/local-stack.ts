@@ -330,10 +330,12 @@ function summarize(
     delivered: settled.filter(({ delivery }) => delivery.status === 'delivered').length,
     artifacts: checks.length,
     verified: checks.filter((check) => check.ok).length,
-    perDestination: [...byDestination].map(([id, tally]) => {
-      const destination = destinations.get(id)
-      return `${destination?.organizationId} "${destination?.label}" (${destination?.type}): ${tally.verified} of ${tally.total} verified`
-    }),
+    perDestination: [...byDestination]
+      .map(([id, tally]) => {
+        const destination = destinations.get(id)
+        return `${destination?.organizationId} "${destination?.label}" (${destination?.type}): ${tally.verified} of ${tally.total} verified`
+      })
+      .sort(),
     failures: checks
       .filter((check) => !check.ok)
       .map(

@@ -17,9 +17,9 @@ export const MAX_BATCH_SIZE = 1000
 export interface BatchDeliveryProcessorOptions {
   /** Items per request, 1 to 1,000. Default 1000. */
   maxBatchSize?: number
-  /** How long the oldest item of a batch waits for company. Default 50 ms. */
+  /** How long the oldest item of a batch waits for company. Default 25 ms. */
   flushIntervalMs?: number
-  /** Batch requests in flight at once. Default 4. */
+  /** Batch requests in flight at once. Default 8. */
   maxInFlightBatches?: number
   /** Items buffered or in flight before `addToBatch` waits. Default maxBatchSize × (maxInFlightBatches + 1). */
   maxPendingItems?: number
@@ -83,8 +83,8 @@ export class BatchDeliveryProcessor {
       throw new RangeError('maxBatchSize must be an integer of at least 1')
     if (this.maxBatchSize > MAX_BATCH_SIZE)
       throw new RangeError(`maxBatchSize must be at most ${MAX_BATCH_SIZE}, the API's limit`)
-    this.flushIntervalMs = options.flushIntervalMs ?? 50
-    this.maxInFlightBatches = Math.max(1, options.maxInFlightBatches ?? 4)
+    this.flushIntervalMs = options.flushIntervalMs ?? 25
+    this.maxInFlightBatches = Math.max(1, options.maxInFlightBatches ?? 8)
     this.maxPendingItems = Math.max(
       this.maxBatchSize,
       options.maxPendingItems ?? this.maxBatchSize * (this.maxInFlightBatches + 1),
