@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createDeliveryService } from '../src/client/index.ts'
 import { loadRecords } from './demo/load-records.ts'
-import { REPOSITORY_ROOT, readLocalStack, requireRunning } from './demo/local-stack.ts'
+import { REPOSITORY_ROOT, waitForLocalStack } from './demo/local-stack.ts'
 import { localStackPeers } from './demo/peers.ts'
 import { progressBar } from './demo/progress.ts'
 import { interleave } from './demo/records.ts'
@@ -35,9 +35,10 @@ async function main(): Promise<number> {
   const limit = positive('--limit', values.limit ?? process.env.DEMO_LIMIT)
   const waveSize = positive('--wave', values.wave)
 
-  const stack = readLocalStack()
+  const stack = await waitForLocalStack({
+    onWait: (reason) => process.stderr.write(`demo: waiting for the local stack (${reason})\n`),
+  })
   const { demo } = stack
-  await requireRunning(stack.baseUrl)
   const client = createDeliveryService({ baseUrl: stack.baseUrl, apiKey: demo.apiKey })
   const records = interleave(loadRecords(join(REPOSITORY_ROOT, 'data')), limit)
   const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}`

@@ -29,7 +29,7 @@ import {
 import { AwsClient } from 'aws4fetch'
 import { type ArtifactCheck, checkArtifacts } from '../../scripts/demo/artifacts.ts'
 import type { SentPayload } from '../../scripts/demo/envelope.ts'
-import { readLocalStack, requireRunning } from '../../scripts/demo/local-stack.ts'
+import { waitForLocalStack } from '../../scripts/demo/local-stack.ts'
 import { localStackPeers } from '../../scripts/demo/peers.ts'
 
 type EmailConfig = NonNullable<CreateDestinationRequest['config']['email']>
@@ -66,8 +66,10 @@ export interface VerifySummary {
 }
 
 export async function connectLocalStack(scenario: string) {
-  const stack = readLocalStack()
-  await requireRunning(stack.baseUrl)
+  const stack = await waitForLocalStack({
+    onWait: (reason) =>
+      process.stderr.write(`${scenario}: waiting for the local stack (${reason})\n`),
+  })
   const { peers: addresses } = stack.demo
   const peers = localStackPeers(addresses, (request) => fetch(request))
   const admin = createDeliveryService({ baseUrl: stack.baseUrl, adminToken: stack.adminToken })

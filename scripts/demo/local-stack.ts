@@ -31,6 +31,12 @@ export interface LocalStack {
   demo: DemoState
 }
 
+/** Where `npm start` serves the API (scripts/stack/ports.mjs). */
+export const DEFAULT_BASE_URL = 'http://127.0.0.1:8787'
+
+/** How long a program waits for a service that does not answer at all. */
+const NOT_RUNNING_GRACE_MS = 5000
+
 const START_HINT = 'start the local stack with `npm start` in another terminal, then run this again'
 
 /** A value of the state file, or an error naming the field. */
@@ -77,5 +83,56 @@ export async function requireRunning(baseUrl: string, fetcher: FetchLike = (r) =
     throw new Error(
       `The service does not answer at ${baseUrl} (${(error as Error).message}): ${START_HINT}`,
     )
+  }
+}
+
+/** Resolves once the demo organization's key and its four destinations answer. */
+async function seeded(stack: LocalStack, fetcher: FetchLike): Promise<void> {
+  for (const [type, { id }] of Object.entries(stack.demo.destinations)) {
+    const request = new Request(`${stack.baseUrl}/v1/destinations/${encodeURIComponent(id)}`, {
+      headers: { authorization: `Bearer ${stack.demo.apiKey}` },
+      signal: AbortSignal.timeout(5000),
+    })
+    const response = await fetcher(request)
+    await response.body?.cancel()
+    if (!response.ok)
+      throw new Error(`the demo ${type} destination answers HTTP ${response.status}: ${START_HINT}`)
+  }
+}
+
+/**
+ * The local stack once it is ready: `npm start` answers `/healthz` a few seconds before
+ * it has written the demo organization's state, so a program started right after it
+ * waits (up to `timeoutMs`) until that state is complete and its key and destinations
+ * answer. `onWait` hears once why it is waiting.
+ */
+export async function waitForLocalStack(
+  options: {
+    baseUrl?: string
+    timeoutMs?: number
+    onWait?: (reason: string) => void
+    fetch?: FetchLike
+  } = {},
+): Promise<LocalStack> {
+  const fetcher = options.fetch ?? ((request: Request) => fetch(request))
+  const started = Date.now()
+  const deadline = started + (options.timeoutMs ?? 90_000)
+  let answering = false
+  let told = false
+  for (;;) {
+    try {
+      await requireRunning(options.baseUrl ?? DEFAULT_BASE_URL, fetcher)
+      answering = true
+      const stack = readLocalStack()
+      await seeded(stack, fetcher)
+      return stack
+    } catch (error) {
+      // Nothing listening is most likely a stack that was never started: say so soon.
+      const giveUp = answering ? deadline : Math.min(deadline, started + NOT_RUNNING_GRACE_MS)
+      if (Date.now() >= giveUp) throw error
+      if (!told) options.onWait?.((error as Error).message)
+      told = true
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
   }
 }
