@@ -5,7 +5,7 @@ import { tenantClient } from './harness'
 
 const payload = { type: 'phi-access-audit', data: { patientId: 'P-1' } }
 
-/** Metrics roll up after the attempt is recorded; poll until `ready` holds. */
+/** Acceptances and outcomes roll up on their own, shortly after; poll until `ready` holds. */
 async function metricsWhen(
   client: DeliveryService,
   query: Parameters<DeliveryService['getDeliveryMetrics']>[0],
@@ -31,7 +31,7 @@ describe('client: metrics', () => {
     const metrics = await metricsWhen(
       client,
       { organizationId, startDate, endDate },
-      (each) => each.totals.delivered === 1,
+      (each) => each.totals.accepted === 1 && each.totals.delivered === 1,
     )
     expect(metrics).toMatchObject({
       organizationId,
