@@ -40,19 +40,15 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 const IdParams = z.object({ id: z.string().max(64) })
 const IDEMPOTENCY_HEADER = 'Idempotency-Key'
 
-function rejection(
-  c: Context<AppEnv>,
+/** The error for a rejected delivery; a rate limit also says when to come back. */
+async function rejection(
   result: Extract<AcceptResult, { kind: 'rejected' }>,
   retryAfterMs: () => Promise<number>,
-) {
+): Promise<ApiError> {
   const { code, message, details } = result.error
-  if (code !== 'rate_limited') return Promise.resolve(new ApiError(code, message, { details }))
-  return retryAfterMs().then(
-    (ms) =>
-      new ApiError('rate_limited', message, {
-        headers: { 'Retry-After': String(Math.max(1, Math.ceil(ms / 1000))) },
-      }),
-  )
+  if (code !== 'rate_limited') return new ApiError(code, message, { details })
+  const seconds = Math.max(1, Math.ceil((await retryAfterMs()) / 1000))
+  return new ApiError('rate_limited', message, { headers: { 'Retry-After': String(seconds) } })
 }
 
 /** Counts the accepted (delivery, destination) pairs, written after the response in batches. */
@@ -116,8 +112,7 @@ router.openapi(
     const stub = organizationStub(c.env, organizationId)
     const [result] = await stub.accept([item], c.get('requestId'))
     if (!result) throw new Error('accept returned no result')
-    if (result.kind === 'rejected')
-      throw await rejection(c, result, () => stub.ingestRetryAfterMs())
+    if (result.kind === 'rejected') throw await rejection(result, () => stub.ingestRetryAfterMs())
     if (result.kind === 'duplicate') {
       c.header('Idempotent-Replayed', 'true')
       return c.json(result.response, 200)

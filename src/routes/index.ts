@@ -4,6 +4,8 @@ import { adminEncryptionKeyRoutes } from './admin-encryption-key'
 import { adminOrganizationRoutes } from './admin-organizations'
 import { alertRuleRoutes } from './alert-rules'
 import { auditLogRoutes } from './audit-log'
+import { deliveryRoutes } from './deliveries'
+import { destinationRecoveryRoutes } from './destination-recovery'
 import { destinationTestRoutes } from './destination-tests'
 import { destinationRoutes } from './destinations'
 import { docsRoutes } from './docs'
@@ -21,6 +23,8 @@ export const routeModules = [
   destinationRoutes,
   auditLogRoutes,
   docsRoutes,
+  deliveryRoutes,
+  destinationRecoveryRoutes,
   metricsRoutes,
   alertRuleRoutes,
   destinationTestRoutes,
