@@ -13,12 +13,9 @@ const RekeyResponse = z
       .openapi({ description: 'The key every stored credential is now sealed under.' }),
     reencrypted: z.number().int(),
     alreadyCurrent: z.number().int(),
-    changedMeanwhile: z
-      .number()
-      .int()
-      .openapi({
-        description: 'Rows changed by a writer during the run (already under the new key).',
-      }),
+    changedMeanwhile: z.number().int().openapi({
+      description: 'Rows changed by a writer during the run (already under the new key).',
+    }),
   })
   .openapi('EncryptionKeyRotation')
 
