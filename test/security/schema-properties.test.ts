@@ -212,7 +212,7 @@ describe('property: refused input changes nothing and never fails the server', (
     // The generator reaches both sides of the line.
     expect(statuses).toContain(202)
     expect(statuses).toContain(400)
-  }, 120_000)
+  }, 240_000)
 
   it('Should hold over generated batch bodies', async () => {
     const tenant = await createTenant('property')
@@ -231,7 +231,7 @@ describe('property: refused input changes nothing and never fails the server', (
         expect(added.map(([id]: [string]) => id).sort()).toEqual(acceptedIds.sort())
       },
     )
-  }, 120_000)
+  }, 240_000)
 
   it('Should hold over generated destination bodies', async () => {
     const tenant = await createTenant('property')
@@ -242,7 +242,7 @@ describe('property: refused input changes nothing and never fails the server', (
       200,
     )
     expect(statuses).toContain(400)
-  }, 120_000)
+  }, 240_000)
 
   it('Should hold over generated patches of an existing destination', async () => {
     const tenant = await createTenant('property')
@@ -254,5 +254,5 @@ describe('property: refused input changes nothing and never fails the server', (
         call(`/v1/destinations/${hook.id}`, { method: 'PATCH', token: tenant.apiKey, body }),
       150,
     )
-  }, 120_000)
+  }, 240_000)
 })
