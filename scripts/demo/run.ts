@@ -101,126 +101,160 @@ async function settle(options: DemoOptions, correlationId: string, expected: num
   }
 }
 
+/** Accepts one wave through the batch route; each record's delivery id, and the refusals. */
+async function acceptWave(
+  options: DemoOptions,
+  wave: readonly DemoRecord[],
+  correlationId: string,
+) {
+  const { targets } = options
+  const { results } = await options.client.deliverBatch(
+    wave.map((record) => ({
+      organizationId: targets.organizationId,
+      destinations: DESTINATION_TYPES.map((type) => targets.destinations[type]),
+      payload: record.payload,
+      options: {
+        correlationId,
+        idempotencyKey: `demo-${options.runId}-${recordName(record)}`,
+        tags: ['demo', record.source],
+      },
+    })),
+  )
+  const recordOf = new Map<string, DemoRecord>()
+  const refused: DemoFailure[] = []
+  for (const result of results) {
+    const record = wave[result.index] as DemoRecord
+    if (result.status !== 'rejected' && result.deliveryId) recordOf.set(result.deliveryId, record)
+    else
+      refused.push({
+        record: recordName(record),
+        reason: `not accepted: ${result.error?.code}: ${result.error?.message}`,
+      })
+  }
+  return { recordOf, refused }
+}
+
+/** What the run has counted so far. */
+interface Tally {
+  accepted: number
+  delivered: Record<DestinationType, number>
+  verified: Record<DestinationType, number>
+  latencies: Record<DestinationType, number[]>
+  failures: DemoFailure[]
+}
+
+function count(
+  tally: Tally,
+  views: readonly Delivery[],
+  checks: readonly ArtifactCheck[],
+  recordOf: ReadonlyMap<string, DemoRecord>,
+): void {
+  for (const view of views)
+    for (const target of view.destinations) {
+      if (target.status !== 'delivered' || !target.deliveredAt) continue
+      tally.delivered[target.type] += 1
+      tally.latencies[target.type].push(
+        Date.parse(target.deliveredAt) - Date.parse(view.acceptedAt),
+      )
+    }
+  for (const check of checks) {
+    if (check.ok) tally.verified[check.type] += 1
+    else
+      tally.failures.push({
+        record: recordName(recordOf.get(check.deliveryId) as DemoRecord),
+        type: check.type,
+        deliveryId: check.deliveryId,
+        reason: check.detail,
+      })
+  }
+}
+
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const started = Date.now()
   const { client, targets, records } = options
   const waveSize = options.waveSize ?? 100
-  const destinationIds = DESTINATION_TYPES.map((type) => targets.destinations[type])
   const destinations = new Map<string, Destination>()
-  for (const id of destinationIds)
+  for (const type of DESTINATION_TYPES) {
+    const id = targets.destinations[type]
     destinations.set(
       id,
       await client.getDestination(id, { organizationId: targets.organizationId }),
     )
-
-  const bySource = Object.fromEntries(
-    Object.keys(SOURCES).map((id) => [id, records.filter((record) => record.source === id).length]),
-  ) as Record<SourceId, number>
-  const delivered = byType(() => 0)
-  const verified = byType(() => 0)
-  const latencies = byType((): number[] => [])
-  const failures: DemoFailure[] = []
-  let accepted = 0
-  let done = 0
+  }
+  const context = {
+    fetch: options.fetch,
+    peers: options.peers,
+    destinations,
+    webhookSecrets: new Map([[targets.destinations.webhook, targets.webhookSecrets]]),
+  }
+  const tally: Tally = {
+    accepted: 0,
+    delivered: byType(() => 0),
+    verified: byType(() => 0),
+    latencies: byType((): number[] => []),
+    failures: [],
+  }
+  const progress = (phase: DemoProgress['phase'], done: number) =>
+    options.onProgress?.({ phase, done, total: records.length })
 
   for (let start = 0; start < records.length; start += waveSize) {
     const wave = records.slice(start, start + waveSize)
     const correlationId = `${options.runId}-${start / waveSize + 1}`
-    options.onProgress?.({ phase: 'accepting', done, total: records.length })
-    const { results } = await client.deliverBatch(
-      wave.map((record) => ({
-        organizationId: targets.organizationId,
-        destinations: destinationIds,
-        payload: record.payload,
-        options: {
-          correlationId,
-          idempotencyKey: `demo-${options.runId}-${recordName(record)}`,
-          tags: ['demo', record.source],
-        },
-      })),
-    )
-    const recordOf = new Map<string, DemoRecord>()
-    for (const result of results) {
-      const record = wave[result.index] as DemoRecord
-      if (result.status === 'rejected' || !result.deliveryId) {
-        failures.push({
-          record: recordName(record),
-          reason: `not accepted: ${result.error?.code}: ${result.error?.message}`,
-        })
-        continue
-      }
-      accepted += 1
-      recordOf.set(result.deliveryId, record)
-    }
+    progress('accepting', start)
+    const { recordOf, refused } = await acceptWave(options, wave, correlationId)
+    tally.accepted += recordOf.size
+    tally.failures.push(...refused)
 
-    options.onProgress?.({ phase: 'settling', done, total: records.length })
+    progress('settling', start)
     // Oldest first, which is the order of the records in the wave.
     const views = (await settle(options, correlationId, recordOf.size))
       .filter((view) => recordOf.has(view.deliveryId))
       .sort((a, b) => a.sequence - b.sequence)
-    const seen = new Set(views.map((view) => view.deliveryId))
+    const listed = new Set(views.map((view) => view.deliveryId))
     for (const [deliveryId, record] of recordOf)
-      if (!seen.has(deliveryId))
-        failures.push({ record: recordName(record), deliveryId, reason: 'accepted but not listed' })
+      if (!listed.has(deliveryId))
+        tally.failures.push({
+          record: recordName(record),
+          deliveryId,
+          reason: 'accepted but not listed',
+        })
 
-    options.onProgress?.({ phase: 'checking', done, total: records.length })
-    const checks = await checkArtifacts(
-      {
-        fetch: options.fetch,
-        peers: options.peers,
-        destinations,
-        webhookSecrets: new Map([[targets.destinations.webhook, targets.webhookSecrets]]),
-      },
-      views.map((delivery) => ({
-        delivery,
-        payload: (recordOf.get(delivery.deliveryId) as DemoRecord).payload,
-      })),
-    )
-    tally(views, checks)
-    done += wave.length
-    options.onProgress?.({ phase: 'checking', done, total: records.length })
-
-    function tally(views: Delivery[], checks: ArtifactCheck[]) {
-      for (const view of views) {
-        for (const target of view.destinations) {
-          if (target.status !== 'delivered' || !target.deliveredAt) continue
-          delivered[target.type] += 1
-          latencies[target.type].push(Date.parse(target.deliveredAt) - Date.parse(view.acceptedAt))
-        }
-      }
-      for (const check of checks) {
-        if (check.ok) verified[check.type] += 1
-        else
-          failures.push({
-            record: recordName(recordOf.get(check.deliveryId) as DemoRecord),
-            type: check.type,
-            deliveryId: check.deliveryId,
-            reason: check.detail,
-          })
-      }
-    }
+    progress('checking', start)
+    const sent = views.map((delivery) => ({
+      delivery,
+      payload: (recordOf.get(delivery.deliveryId) as DemoRecord).payload,
+    }))
+    count(tally, views, await checkArtifacts(context, sent), recordOf)
+    progress('checking', start + wave.length)
   }
 
-  const all = DESTINATION_TYPES.flatMap((type) => latencies[type])
   const everywhere = (counts: Record<DestinationType, number>) =>
     DESTINATION_TYPES.every((type) => counts[type] === records.length)
   return {
     organizationId: targets.organizationId,
     runId: options.runId,
     records: records.length,
-    bySource,
-    accepted,
-    delivered,
-    verified,
-    failures,
-    latency: { ...mapTypes(latencies), all: summarize(all) },
+    bySource: Object.fromEntries(
+      Object.keys(SOURCES).map((id) => [
+        id,
+        records.filter((record) => record.source === id).length,
+      ]),
+    ) as Record<SourceId, number>,
+    accepted: tally.accepted,
+    delivered: tally.delivered,
+    verified: tally.verified,
+    failures: tally.failures,
+    latency: {
+      ...mapTypes(tally.latencies),
+      all: summarize(DESTINATION_TYPES.flatMap((type) => tally.latencies[type])),
+    },
     durationMs: Date.now() - started,
     ok:
       records.length > 0 &&
-      accepted === records.length &&
-      failures.length === 0 &&
-      everywhere(delivered) &&
-      everywhere(verified),
+      tally.accepted === records.length &&
+      tally.failures.length === 0 &&
+      everywhere(tally.delivered) &&
+      everywhere(tally.verified),
   }
 }
 
