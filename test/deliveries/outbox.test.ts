@@ -1,5 +1,9 @@
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
+import type { OrganizationDurableObject } from '../../src/durable-objects/organization'
+import { LEASE_MS } from '../../src/durable-objects/organization/outbox'
+import { organizationStub } from '../../src/durable-objects/organization-stub'
 import { call, createTenant } from '../support/api'
 import {
   clearFaults,
@@ -152,6 +156,41 @@ describe('the outbox', () => {
     const received = await receivedAt(later.path)
     expect(received.map((r) => JSON.parse(r.body).id).sort()).toEqual([...ids].sort())
     await clearFaults(later.path)
+  })
+
+  it('releases again a delivery whose queue message was lost, under the same webhook-id', async () => {
+    const tenant = await createTenant()
+    const hook = await createWebhookDestination(tenant.apiKey)
+    await injectFault(hook.path, { mode: 'status', status: 503, times: 1 })
+    await call('/v1/settings', {
+      method: 'PUT',
+      token: tenant.apiKey,
+      body: { retry: { maxAttempts: 5, baseDelay: 60_000, maxDelay: 60_000 } },
+    })
+    const { deliveryId } = (
+      await call('/v1/deliveries', { token: tenant.apiKey, body: seedDelivery(hook.id) })
+    ).json
+    await waitForDelivery(
+      tenant.apiKey,
+      deliveryId,
+      (view) => view.destinations[0].status === 'retrying',
+    )
+    const stub = organizationStub(env, tenant.organizationId)
+    // As if the retry had been released and its message then vanished from the queue.
+    await runInDurableObject(stub, async (_instance: OrganizationDurableObject, state) => {
+      state.storage.sql.exec(
+        "UPDATE targets SET status = 'delivering', lease = 'lost', released_ms = ? WHERE delivery_id = ?",
+        Date.now() - LEASE_MS - 1,
+        deliveryId,
+      )
+      await state.storage.setAlarm(Date.now())
+    })
+    await runDurableObjectAlarm(stub)
+    const view = await waitForDelivery(tenant.apiKey, deliveryId, (v) => v.status === 'delivered')
+    expect(view.destinations[0].attempts).toBe(2)
+    const requests = await receivedAt(hook.path)
+    expect(requests.map((r) => r.status)).toEqual([503, 200])
+    expect(new Set(requests.map((r) => r.headers['webhook-id'])).size).toBe(1)
   })
 
   it("answers 404 for another tenant's delivery on every verb", async () => {

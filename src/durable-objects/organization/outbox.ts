@@ -15,8 +15,12 @@ import type { DestinationDirectory, DestinationSummary } from './directory'
 import type { HealthStore } from './health'
 import type { TokenBucket } from './rate-limiter'
 
-/** A release not reported back within this time is released again (the message was lost). */
-export const LEASE_MS = 30 * 60 * 1000
+/**
+ * A release not reported back within this time is released again (the message was lost).
+ * A consumer invocation runs at most 15 minutes (Queues limits), so a live attempt has
+ * reported by then; a late duplicate carries the same webhook-id.
+ */
+export const LEASE_MS = 15 * 60 * 1000
 
 /** What one attempt reported, as the queue consumer sends it back. */
 export interface AttemptReport {
