@@ -16,6 +16,10 @@ const RekeyResponse = z
     changedMeanwhile: z.number().int().openapi({
       description: 'Rows changed by a writer during the run (already under the new key).',
     }),
+    unreadable: z.number().int().openapi({
+      description:
+        'Credentials no listed key opens (sealed under a key already removed); left unchanged and logged by destination id.',
+    }),
   })
   .openapi('EncryptionKeyRotation')
 

@@ -26,11 +26,19 @@ export interface RekeyResult {
   alreadyCurrent: number
   /** Rows that changed between read and write (they were rewritten under the current key). */
   changedMeanwhile: number
+  /** Rows no key of the ring opens (sealed under a key already removed): left as they are. */
+  unreadable: number
 }
 
 export async function rekeyStoredCredentials(env: ServiceEnv): Promise<RekeyResult> {
   const keyId = await currentKeyId(env.ENCRYPTION_KEYS)
-  const result: RekeyResult = { keyId, reencrypted: 0, alreadyCurrent: 0, changedMeanwhile: 0 }
+  const result: RekeyResult = {
+    keyId,
+    reencrypted: 0,
+    alreadyCurrent: 0,
+    changedMeanwhile: 0,
+    unreadable: 0,
+  }
   let after = ''
   for (;;) {
     const rows = await database(env.DB)
@@ -42,19 +50,30 @@ export async function rekeyStoredCredentials(env: ServiceEnv): Promise<RekeyResu
       .all()
     const stale = rows.filter((row) => sealedKeyId(row.secrets as string) !== keyId)
     result.alreadyCurrent += rows.length - stale.length
-    if (stale.length > 0) {
-      const statements = await Promise.all(
-        stale.map(async (row) => {
-          const sealed = row.secrets as string
-          const resealed = await sealText(
-            env.ENCRYPTION_KEYS,
-            await openText(env.ENCRYPTION_KEYS, sealed),
-          )
-          return env.DB.prepare(
-            'UPDATE destinations SET secrets = ? WHERE id = ? AND secrets = ?',
-          ).bind(resealed, row.id, sealed)
-        }),
+    const statements: D1PreparedStatement[] = []
+    for (const row of stale) {
+      const sealed = row.secrets as string
+      let plain: string
+      try {
+        plain = await openText(env.ENCRYPTION_KEYS, sealed)
+      } catch {
+        result.unreadable += 1
+        log.warn({
+          event: 'credential_unreadable',
+          destinationId: row.id,
+          keyId: sealedKeyId(sealed),
+        })
+        continue
+      }
+      statements.push(
+        env.DB.prepare('UPDATE destinations SET secrets = ? WHERE id = ? AND secrets = ?').bind(
+          await sealText(env.ENCRYPTION_KEYS, plain),
+          row.id,
+          sealed,
+        ),
       )
+    }
+    if (statements.length > 0) {
       for (const written of await env.DB.batch(statements)) {
         if (written.meta.changes === 1) result.reencrypted += 1
         else result.changedMeanwhile += 1

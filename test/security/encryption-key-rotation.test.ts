@@ -67,7 +67,13 @@ describe('at-rest key rotation for stored credentials', () => {
     const rotated = await rotateWith(`${NEW_KEY},${ORIGINAL_KEYS}`)
     expect(rotated).toEqual({
       status: 200,
-      json: { keyId: 'k2', reencrypted: before.size, alreadyCurrent: 0, changedMeanwhile: 0 },
+      json: {
+        keyId: 'k2',
+        reencrypted: before.size,
+        alreadyCurrent: 0,
+        changedMeanwhile: 0,
+        unreadable: 0,
+      },
     })
     const after = await storedSecrets()
     for (const [id, sealed] of after) {
@@ -89,13 +95,36 @@ describe('at-rest key rotation for stored credentials', () => {
 
     expect(await rotateWith(`${NEW_KEY},${ORIGINAL_KEYS}`)).toEqual({
       status: 200,
-      json: { keyId: 'k2', reencrypted: 0, alreadyCurrent: after.size, changedMeanwhile: 0 },
+      json: {
+        keyId: 'k2',
+        reencrypted: 0,
+        alreadyCurrent: after.size,
+        changedMeanwhile: 0,
+        unreadable: 0,
+      },
     })
 
     // And back, so the rest of this file's storage opens with the test key again.
     const back = await rotateWith(`${ORIGINAL_KEYS},${NEW_KEY}`)
     expect(back.json).toMatchObject({ keyId: 'k1', reencrypted: after.size })
     for (const sealed of (await storedSecrets()).values()) expect(sealedKeyId(sealed)).toBe('k1')
+  })
+
+  it('Should leave and count a credential that no listed key opens, and re-seal the rest', async () => {
+    const tenant = await createTenant('rekey')
+    const lost = await createWebhookDestination(tenant.apiKey)
+    const kept = (await storedSecrets()).get(lost.id) as string
+    await env.DB.prepare('UPDATE destinations SET secrets = ? WHERE id = ?')
+      .bind('v1.retired.AAAAAAAAAAAAAAAA.AAAA', lost.id)
+      .run()
+
+    const result = await rotateWith(ORIGINAL_KEYS)
+    expect(result.status).toBe(200)
+    expect(result.json).toMatchObject({ keyId: 'k1', reencrypted: 0, unreadable: 1 })
+    expect((await storedSecrets()).get(lost.id)).toBe('v1.retired.AAAAAAAAAAAAAAAA.AAAA')
+    await env.DB.prepare('UPDATE destinations SET secrets = ? WHERE id = ?')
+      .bind(kept, lost.id)
+      .run()
   })
 
   it('Should answer 401 without the admin token, and to a tenant key', async () => {
