@@ -7,7 +7,8 @@
  * or replaced by a PATCH) is `rotationDays` old. The new secret is generated first and
  * sent as an operational event to the organization's alert destination; only once that
  * event is stored in the organization's outbox does the new secret start signing, with
- * the old one beside it for `graceHours`. A secret that cannot be announced is not rotated.
+ * the old one beside it for `graceHours`. A secret that cannot be announced is not rotated;
+ * if the rotation then fails, the announced secret never signs and the next round sends another.
  *
  * Secrets age in days, so the job looks at most once an hour (its last complete round is
  * kept in `cron_cursors`).
