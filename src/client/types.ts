@@ -16,7 +16,6 @@ import type {
   AttemptSchema,
   BatchResultSchema,
   DeliverSchema,
-  DeliveryReferenceSchema,
   DeliverySchema,
   DeliveryStatus,
 } from '../schemas/delivery.ts'
@@ -26,6 +25,11 @@ import type {
   DestinationType,
   UpdateDestinationSchema,
 } from '../schemas/destination.ts'
+import type {
+  DestinationHealthSchema,
+  DestinationTestResultSchema,
+  RequeueResultSchema,
+} from '../schemas/destination-operations.ts'
 import type { DeliveryMetricsSchema, MetricsQuerySchema } from '../schemas/metrics.ts'
 import type {
   ApiKeySchema,
@@ -55,26 +59,8 @@ export type CreateDestinationRequest = z.input<typeof CreateDestinationSchema>
 /** A JSON Merge Patch over the create body. */
 export type UpdateDestinationRequest = z.input<typeof UpdateDestinationSchema>
 export type Destination = z.infer<typeof DestinationSchema>
-/**
- * `GET /v1/destinations/:id/health`. Written out here because the route keeps its schema
- * to itself (src/routes/destination-recovery.ts) and the object's record type lives
- * beside Workers-only storage code, which a Node consumer of the client cannot compile.
- */
-export interface DestinationHealth {
-  destinationId: string
-  disabled: boolean
-  disabledReason: string | null
-  consecutiveFailures: number
-  circuit: 'closed' | 'open' | 'half_open'
-  openedAt: string | null
-  probeAt: string | null
-  firstFailureAt: string | null
-  lastFailureAt: string | null
-  lastSuccessAt: string | null
-  successRate: number | null
-  windowSize: number
-  backlog: { queued: number; retrying: number; delivering: number; oldestAgeMs: number | null }
-}
+/** `GET /v1/destinations/:id/health`: circuit, success rate and backlog. */
+export type DestinationHealth = z.infer<typeof DestinationHealthSchema>
 
 export type Settings = z.infer<typeof SettingsSchema>
 /** Settings as a caller writes them: every field optional, defaults filled by the service. */
@@ -97,23 +83,8 @@ export type AuditEntry = Omit<typeof auditLog.$inferSelect, 'before' | 'after'> 
   after: unknown
 }
 
-/**
- * `POST /v1/destinations/:id/test`: what the destination answered to a probe. Written out
- * because the route keeps its schema to itself (src/routes/destination-tests.ts).
- */
-export interface DestinationTestResult {
-  destinationId: string
-  type: DestinationType
-  /** Whether the destination answered as a delivery needs. */
-  ok: boolean
-  outcome: 'delivered' | 'retryable' | 'permanent'
-  code: string | null
-  message: string | null
-  httpStatus: number | null
-  reference: z.infer<typeof DeliveryReferenceSchema> | null
-  durationMs: number
-  testedAt: string
-}
+/** `POST /v1/destinations/:id/test`: what the destination answered to a probe. */
+export type DestinationTestResult = z.infer<typeof DestinationTestResultSchema>
 
 /** The seed's `getDeliveryMetrics` input: organization, time range, slot size, filters. */
 export type DeliveryMetricsQuery = z.input<typeof MetricsQuerySchema>
@@ -135,11 +106,7 @@ export type RevokedDownload = Pick<
 > & { revokedAt: string }
 
 /** What `recover` and `replay` answer: how many deliveries were queued again. */
-export interface RequeueResult {
-  destinationId: string
-  since: string
-  requeued: number
-}
+export type RequeueResult = z.infer<typeof RequeueResultSchema>
 
 type Pagination = Partial<z.infer<typeof PaginationQuerySchema>>
 

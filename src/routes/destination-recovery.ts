@@ -8,6 +8,7 @@ import { ApiError } from '../lib/errors'
 import { createRouter } from '../lib/router'
 import { scopedOrganization } from '../middleware/auth'
 import { errorResponses, OrganizationIdSchema, TimestampSchema } from '../schemas/common'
+import { DestinationHealthSchema, RequeueResultSchema } from '../schemas/destination-operations'
 import { recordAudit } from '../services/audit-log'
 import { findDestination } from '../services/destinations/repository'
 
@@ -20,34 +21,6 @@ const SinceBody = z.strictObject({
     description: 'Deliveries accepted at or after this time (ISO 8601).',
   }),
 })
-const CountResponse = z.object({
-  destinationId: z.string(),
-  since: z.string(),
-  requeued: z.number().int(),
-})
-
-const HealthResponse = z
-  .object({
-    destinationId: z.string(),
-    disabled: z.boolean(),
-    disabledReason: z.string().nullable(),
-    consecutiveFailures: z.number().int(),
-    circuit: z.enum(['closed', 'open', 'half_open']),
-    openedAt: z.string().nullable(),
-    probeAt: z.string().nullable(),
-    firstFailureAt: z.string().nullable(),
-    lastFailureAt: z.string().nullable(),
-    lastSuccessAt: z.string().nullable(),
-    successRate: z.number().nullable(),
-    windowSize: z.number().int(),
-    backlog: z.object({
-      queued: z.number().int(),
-      retrying: z.number().int(),
-      delivering: z.number().int(),
-      oldestAgeMs: z.number().nullable(),
-    }),
-  })
-  .openapi('DestinationHealth')
 
 async function requireDestination(
   env: Parameters<typeof findDestination>[0],
@@ -67,7 +40,10 @@ router.openapi(
     summary: 'Health of a destination: circuit, success rate over the last attempts, backlog',
     request: { params: Params },
     responses: {
-      200: { description: 'Health', content: { 'application/json': { schema: HealthResponse } } },
+      200: {
+        description: 'Health',
+        content: { 'application/json': { schema: DestinationHealthSchema } },
+      },
       ...errorResponses(401, 404),
     },
   }),
@@ -95,7 +71,7 @@ router.openapi(
     responses: {
       200: {
         description: 'How many were queued again',
-        content: { 'application/json': { schema: CountResponse } },
+        content: { 'application/json': { schema: RequeueResultSchema } },
       },
       ...errorResponses(400, 401, 404, 415),
     },
@@ -135,7 +111,7 @@ router.openapi(
     responses: {
       200: {
         description: 'How many were queued',
-        content: { 'application/json': { schema: CountResponse } },
+        content: { 'application/json': { schema: RequeueResultSchema } },
       },
       ...errorResponses(400, 401, 404, 415),
     },

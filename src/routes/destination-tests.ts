@@ -10,30 +10,10 @@ import { log } from '../lib/logger'
 import { createRouter } from '../lib/router'
 import { scopedOrganization } from '../middleware/auth'
 import { errorResponses, OrganizationIdSchema } from '../schemas/common'
-import { DeliveryReferenceSchema } from '../schemas/delivery'
-import { DESTINATION_TYPES } from '../schemas/destination'
+import { DestinationTestResultSchema } from '../schemas/destination-operations'
 import { loadDestination } from '../services/destinations/repository'
 
 const router = createRouter()
-
-const TestResultSchema = z
-  .object({
-    destinationId: z.string(),
-    type: z.enum(DESTINATION_TYPES),
-    ok: z
-      .boolean()
-      .openapi({ description: 'Whether the destination answered as a delivery needs.' }),
-    outcome: z.enum(['delivered', 'retryable', 'permanent']).openapi({
-      description: 'How a delivery attempt with the same answer would be classified.',
-    }),
-    code: z.string().nullable().openapi({ example: 'http_401' }),
-    message: z.string().nullable(),
-    httpStatus: z.number().int().nullable(),
-    reference: DeliveryReferenceSchema.nullable(),
-    durationMs: z.number().int(),
-    testedAt: z.string(),
-  })
-  .openapi('DestinationTestResult')
 
 router.openapi(
   createRoute({
@@ -55,7 +35,7 @@ router.openapi(
     responses: {
       200: {
         description: 'What the destination answered',
-        content: { 'application/json': { schema: TestResultSchema } },
+        content: { 'application/json': { schema: DestinationTestResultSchema } },
       },
       ...errorResponses(401, 403, 404),
     },
