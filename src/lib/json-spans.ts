@@ -30,23 +30,31 @@ export function findSpans(text: string, select: (path: JsonPath) => boolean): Ma
     }
   }
 
+  // One pass over the characters: a later backslash must not be searched for again from
+  // every string, or scanning turns quadratic in the size of the text.
   const readString = (): string => {
     const start = index
     index++
     let escaped = false
     for (;;) {
-      const quote = text.indexOf('"', index)
-      const backslash = text.indexOf('\\', index)
-      if (backslash !== -1 && backslash < quote) {
+      const code = text.charCodeAt(index)
+      if (code === 0x22) break
+      if (code === 0x5c) {
         escaped = true
-        index = backslash + 2
-        continue
-      }
-      index = quote + 1
-      break
+        index += 2
+      } else index++
     }
+    index++
     const raw = text.slice(start, index)
     return escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1)
+  }
+
+  // A repeated key replaces the earlier value, as with JSON.parse, including what was found inside it.
+  const forget = (path: (string | number)[]) => {
+    const prefix = pathKey(path).slice(0, -1)
+    for (const key of spans.keys()) {
+      if (key === `${prefix}]` || key.startsWith(`${prefix},`)) spans.delete(key)
+    }
   }
 
   const skipScalar = () => {
@@ -63,9 +71,12 @@ export function findSpans(text: string, select: (path: JsonPath) => boolean): Ma
       skipWhitespace()
       if (text[index] === '}') index++
       else {
+        const seen = new Set<string>()
         for (;;) {
           skipWhitespace()
           const key = readString()
+          if (seen.has(key) && !selected) forget([...path, key])
+          seen.add(key)
           skipWhitespace()
           index++ // the colon
           if (selected) skipValue()

@@ -6,6 +6,9 @@
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../env'
 import { ApiError } from '../lib/errors'
+import { jsonDepth, MAX_JSON_DEPTH } from '../lib/json-depth'
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 
 export const MIB = 1024 * 1024
 
@@ -26,14 +29,23 @@ export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
       )
     }
     if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(maxBytes)
-    const text = await c.req.text()
-    if (new TextEncoder().encode(text).byteLength > maxBytes) throw tooLarge(maxBytes)
+    const bytes = await c.req.arrayBuffer()
+    if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes)
+    let text: string
     try {
+      // Bytes that are not UTF-8 would otherwise be replaced silently and change the payload.
+      text = strictUtf8.decode(bytes)
       JSON.parse(text)
     } catch (error) {
       throw new ApiError(
         'invalid_json',
-        `Request body is not valid JSON: ${(error as Error).message}`,
+        `Request body is not valid JSON in UTF-8: ${(error as Error).message}`,
+      )
+    }
+    if (jsonDepth(text) > MAX_JSON_DEPTH) {
+      throw new ApiError(
+        'invalid_json',
+        `Request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
       )
     }
     c.set('rawBody', text)

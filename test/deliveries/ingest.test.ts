@@ -1,3 +1,4 @@
+import { exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { call, createTenant } from '../support/api'
 import { createWebhookDestination, seedDelivery } from '../support/delivery-helpers'
@@ -289,5 +290,44 @@ describe('POST /v1/deliveries/batch', () => {
     })
     expect(response.status).toBe(400)
     expect(response.json.error.details.issues[0].path).toBe('deliveries')
+  })
+})
+
+describe('bodies the JSON reader refuses', () => {
+  it('refuses bytes that are not UTF-8 instead of replacing them', async () => {
+    const tenant = await createTenant()
+    const hook = await createWebhookDestination(tenant.apiKey)
+    const prefix = new TextEncoder().encode(
+      `{"destinations":"${hook.id}","payload":{"type":"t","data":"`,
+    )
+    const suffix = new TextEncoder().encode('"}}')
+    const body = new Uint8Array([...prefix, 0xff, 0xfe, 0xc3, ...suffix])
+    const response = await exports.default.fetch(
+      new Request('http://service.test/v1/deliveries', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' },
+        body,
+      }),
+    )
+    const json = (await response.json()) as { error: { code: string; message: string } }
+    expect(response.status).toBe(400)
+    expect(json.error.code).toBe('invalid_json')
+    expect(json.error.message).toMatch(/^Request body is not valid JSON in UTF-8: /)
+    expect((await call('/v1/deliveries', { token: tenant.apiKey })).json.deliveries).toEqual([])
+  })
+
+  it('answers 400, not 500, to a small body nested thousands of levels deep', async () => {
+    const tenant = await createTenant()
+    const hook = await createWebhookDestination(tenant.apiKey)
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`
+    const response = await call('/v1/deliveries', {
+      token: tenant.apiKey,
+      rawBody: `{"destinations":"${hook.id}","payload":{"type":"t","data":${deep}}}`,
+    })
+    expect(response.status).toBe(400)
+    expect(response.json.error).toMatchObject({
+      code: 'invalid_json',
+      message: 'Request body nests arrays and objects deeper than 128 levels',
+    })
   })
 })

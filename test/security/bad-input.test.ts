@@ -153,7 +153,7 @@ describe('bad input: request format on every route that takes a body', () => {
       expect(malformed.status).toBe(400)
       expect(malformed.json.error).toMatchObject({
         code: 'invalid_json',
-        message: expect.stringMatching(/^Request body is not valid JSON: /),
+        message: expect.stringMatching(/^Request body is not valid JSON in UTF-8: /),
         requestId: expect.any(String),
       })
 

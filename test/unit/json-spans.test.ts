@@ -41,3 +41,18 @@ describe('findSpans', () => {
     )
   })
 })
+
+describe('findSpans on hostile input', () => {
+  it('forgets what it found inside a key that is repeated later', () => {
+    const body = '{"payload":{"data":1,"metadata":[1]},"payload":{"data":{"x":2}}}'
+    const spans = findSpans(body, (p) => p.length === 2 && p[0] === 'payload')
+    expect([...spans.keys()]).toEqual([pathKey(['payload', 'data'])])
+    expect(textAt(body, ['payload', 'data'])).toBe('{"x":2}')
+  })
+
+  it('scans escape-heavy strings in time proportional to their size', () => {
+    const escaped = JSON.stringify({ payload: { data: '\\'.repeat(2_000_000) } })
+    // A quadratic scan takes minutes on this input and runs into the test timeout.
+    expect(textAt(escaped, ['payload', 'data'])?.length).toBe(4_000_002)
+  })
+})
