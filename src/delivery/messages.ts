@@ -30,8 +30,11 @@ export interface ProbeMessage {
 
 export type QueueMessage = AttemptMessage | ProbeMessage
 
-/** Payload text (data + metadata) above which the sealed payload goes to R2 instead of the message. */
-export const INLINE_PAYLOAD_LIMIT_BYTES = 64 * 1024
+/**
+ * Sealed payload length (ASCII) above which it goes to R2 instead of the message. The rest
+ * of a message is under 2 KB, so a message stays well below the 128 KB limit.
+ */
+export const INLINE_SEALED_LIMIT_CHARS = 96 * 1024
 
 /** Queues accept at most 100 messages and 256 KB per sendBatch call. */
 export const SEND_BATCH_MAX_MESSAGES = 100

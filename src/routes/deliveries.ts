@@ -27,7 +27,7 @@ import {
   DeliverSchema,
   DeliverySchema,
 } from '../schemas/delivery'
-import { batchItemTexts, prepareDelivery } from '../services/ingest'
+import { batchItemTexts, discardUnusedPayloads, prepareDelivery } from '../services/ingest'
 import { bufferMetricEvents } from '../services/metrics/ingest-buffer'
 import { acceptedEvents } from '../services/metrics/recorder'
 
@@ -112,6 +112,7 @@ router.openapi(
     const stub = organizationStub(c.env, organizationId)
     const [result] = await stub.accept([item], c.get('requestId'))
     if (!result) throw new Error('accept returned no result')
+    c.executionCtx.waitUntil(discardUnusedPayloads(c.env, [item], [result]))
     if (result.kind === 'rejected') throw await rejection(result, () => stub.ingestRetryAfterMs())
     if (result.kind === 'duplicate') {
       c.header('Idempotent-Replayed', 'true')
@@ -198,6 +199,7 @@ router.openapi(
       items.length > 0
         ? await organizationStub(c.env, keyOrganization).accept(items, c.get('requestId'))
         : []
+    c.executionCtx.waitUntil(discardUnusedPayloads(c.env, items, accepted))
     countAccepted(
       c,
       keyOrganization,

@@ -4,7 +4,7 @@
  * it to R2 when it would not fit in a queue message. Sealing here spreads the crypto work
  * across Worker isolates instead of the one object per tenant.
  */
-import { INLINE_PAYLOAD_LIMIT_BYTES } from '../delivery/messages'
+import { INLINE_SEALED_LIMIT_CHARS } from '../delivery/messages'
 import { sealPayload } from '../delivery/payload'
 import type { AcceptItem } from '../durable-objects/organization/deliveries'
 import type { ServiceEnv } from '../env'
@@ -74,7 +74,8 @@ export async function prepareDelivery(
   const sealed = await sealPayload(env.ENCRYPTION_KEYS, { data, metadata })
   let sealedPayload: string | null = sealed
   let payloadRef: string | null = null
-  if (payloadBytes > INLINE_PAYLOAD_LIMIT_BYTES) {
+  // Decided on the sealed text, which is what travels: escapes and base64 can triple it.
+  if (sealed.length > INLINE_SEALED_LIMIT_CHARS) {
     payloadRef = r2Keys.payload(organizationId, `pl_${randomToken(20)}`)
     await env.ARTIFACTS.put(payloadRef, sealed)
     sealedPayload = null
@@ -93,4 +94,20 @@ export async function prepareDelivery(
     payloadBytes,
     requestHash: await sha256Hex(raw.text),
   }
+}
+
+/**
+ * Deletes payloads written to R2 for deliveries the object did not accept (a duplicate,
+ * a rejection), so large refused requests leave nothing behind.
+ */
+export function discardUnusedPayloads(
+  env: ServiceEnv,
+  items: readonly AcceptItem[],
+  results: readonly { index: number; kind: string }[],
+): Promise<void> {
+  const accepted = new Set(results.filter((r) => r.kind === 'accepted').map((r) => r.index))
+  const unused = items.filter((item) => item.payloadRef !== null && !accepted.has(item.index))
+  return unused.length === 0
+    ? Promise.resolve()
+    : env.ARTIFACTS.delete(unused.map((item) => item.payloadRef as string))
 }

@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { OrganizationDurableObject } from '../../src/durable-objects/organization'
 import { LEASE_MS } from '../../src/durable-objects/organization/outbox'
 import { organizationStub } from '../../src/durable-objects/organization-stub'
@@ -70,6 +70,45 @@ describe('the outbox', () => {
     )
     const [request] = await receivedAt(hook.path)
     expect(JSON.parse(request.body).data).toEqual(data)
+  })
+
+  it('leaves no stored payload behind for a large request that was not accepted', async () => {
+    const tenant = await createTenant()
+    const hook = await createWebhookDestination(tenant.apiKey)
+    const data = { note: 'x'.repeat(120_000) }
+    const body = seedDelivery(hook.id, {
+      payload: { type: 'bulk', data },
+      options: { idempotencyKey: 'big' },
+    })
+    expect((await call('/v1/deliveries', { token: tenant.apiKey, body })).status).toBe(202)
+    expect((await call('/v1/deliveries', { token: tenant.apiKey, body })).status).toBe(200)
+    const refused = await call('/v1/deliveries', {
+      token: tenant.apiKey,
+      body: seedDelivery('missing', { payload: { type: 'bulk', data } }),
+    })
+    expect(refused.status).toBe(422)
+    const stored = async () =>
+      (await env.ARTIFACTS.list({ prefix: `orgs/${tenant.organizationId}/payloads/` })).objects
+        .length
+    await vi.waitUntil(async () => (await stored()) === 1, { timeout: 5000 })
+    expect(await stored()).toBe(1)
+  })
+
+  it('sends an escape-heavy payload that fits the limit in plain text but not as a message, through R2', async () => {
+    const tenant = await createTenant()
+    const hook = await createWebhookDestination(tenant.apiKey)
+    const data = '\\'.repeat(16_000)
+    const accepted = await call('/v1/deliveries', {
+      token: tenant.apiKey,
+      body: seedDelivery(hook.id, { payload: { type: 'escapes', data } }),
+    })
+    await waitForDelivery(
+      tenant.apiKey,
+      accepted.json.deliveryId,
+      (view) => view.status === 'delivered',
+    )
+    const [request] = await receivedAt(hook.path)
+    expect(JSON.parse(request.body).data).toBe(data)
   })
 
   it('ends pending work as skipped when its destination is deleted', async () => {
