@@ -197,6 +197,35 @@ describe('the outbox', () => {
     await clearFaults(later.path)
   })
 
+  it('never replays an operational event, such as a rotated secret, to another destination', async () => {
+    const tenant = await createTenant()
+    const alerts = await createWebhookDestination(tenant.apiKey)
+    const since = new Date(Date.now() - 1000).toISOString()
+    const stub = organizationStub(env, tenant.organizationId)
+    const event = await stub.emitOperationalEvent({
+      type: 'operational.webhook_secret_rotated',
+      data: { secret: 'whsec_not-for-anyone-else' },
+      destinationIds: [alerts.id],
+    })
+    expect(event?.kind).toBe('accepted')
+    const ordinary = (
+      await call('/v1/deliveries', { token: tenant.apiKey, body: seedDelivery(alerts.id) })
+    ).json
+    const later = await createWebhookDestination(tenant.apiKey)
+    const replayed = await call(`/v1/destinations/${later.id}/replay`, {
+      token: tenant.apiKey,
+      body: { since },
+    })
+    expect(replayed.json.requeued).toBe(1)
+    await waitForDelivery(
+      tenant.apiKey,
+      ordinary.deliveryId,
+      (v) => v.destinations.length === 2 && v.status === 'delivered',
+    )
+    const received = await receivedAt(later.path)
+    expect(received.map((r) => JSON.parse(r.body).id)).toEqual([ordinary.deliveryId])
+  })
+
   it('releases again a delivery whose queue message was lost, under the same webhook-id', async () => {
     const tenant = await createTenant()
     const hook = await createWebhookDestination(tenant.apiKey)

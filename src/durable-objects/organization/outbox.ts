@@ -377,12 +377,16 @@ export class Outbox {
       .toArray().length
   }
 
-  /** Sends every delivery accepted since a time to a destination, delivered before or not. */
+  /**
+   * Sends every delivery accepted since a time to a destination, delivered before or not.
+   * Operational events (a rotated secret, an alert) belong to the destinations they were
+   * addressed to and are never replayed elsewhere.
+   */
   replay(destination: DestinationSummary, sinceMs: number, now: number): number {
     const requeued = this.sql
       .exec(
         `UPDATE targets SET status = 'queued', reason = NULL, attempts = 0, next_attempt_ms = ?, updated_ms = ?
-         WHERE destination_id = ? AND status <> 'delivering' AND delivery_id IN (SELECT id FROM deliveries WHERE accepted_ms >= ?) RETURNING delivery_id`,
+         WHERE destination_id = ? AND status <> 'delivering' AND delivery_id IN (SELECT id FROM deliveries WHERE accepted_ms >= ? AND payload_type NOT LIKE 'operational.%') RETURNING delivery_id`,
         now,
         now,
         destination.id,
@@ -393,7 +397,7 @@ export class Outbox {
       .exec(
         `INSERT INTO targets (delivery_id, destination_id, sequence, priority, label, type, status, next_attempt_ms, updated_ms)
          SELECT id, ?, sequence, priority, ?, ?, 'queued', ?, ? FROM deliveries
-         WHERE accepted_ms >= ? AND NOT EXISTS (SELECT 1 FROM targets t WHERE t.delivery_id = deliveries.id AND t.destination_id = ?)
+         WHERE accepted_ms >= ? AND payload_type NOT LIKE 'operational.%' AND NOT EXISTS (SELECT 1 FROM targets t WHERE t.delivery_id = deliveries.id AND t.destination_id = ?)
          RETURNING delivery_id`,
         destination.id,
         destination.label,
