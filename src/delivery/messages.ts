@@ -8,6 +8,8 @@ export interface AttemptMessage {
   organizationId: string
   deliveryId: string
   destinationId: string
+  /** The destination's `updatedAt` at release, so the consumer never uses a config cached from before a change. */
+  destinationVersion: string
   /** Identifies this release; results for an older release cannot move the state back. */
   lease: string
   /** 1 for the first attempt. */

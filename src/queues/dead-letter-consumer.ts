@@ -43,6 +43,7 @@ export async function consumeDeadLetters(
         env,
         body.organizationId,
         body.destinationId,
+        body.destinationVersion,
       ).then(
         (destination) => destination?.type ?? UNKNOWN_TYPE,
         () => UNKNOWN_TYPE,

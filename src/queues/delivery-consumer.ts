@@ -89,6 +89,7 @@ async function attempt(
       env,
       message.organizationId,
       message.destinationId,
+      message.destinationVersion,
     )
     if (!destination) {
       outcome = {

@@ -1,7 +1,9 @@
 /**
  * A short-lived per-isolate cache of destinations for the consumer, so a batch of a
- * hundred messages to one destination reads D1 and opens its secrets once. Five seconds
- * bounds how long a changed secret or URL can go unnoticed.
+ * hundred messages to one destination reads D1 and opens its secrets once. Entries are
+ * keyed by the destination's version (its `updatedAt`, carried by each message), so work
+ * released after a change never uses the config from before it; five seconds bounds the
+ * rest.
  */
 import type { ServiceEnv } from '../env'
 import type { LoadedDestination } from '../schemas/destination'
@@ -14,11 +16,13 @@ export function loadDestinationCached(
   env: ServiceEnv,
   organizationId: string,
   destinationId: string,
+  version: string,
 ): Promise<LoadedDestination | null> {
-  const key = `${organizationId}/${destinationId}`
+  const key = `${organizationId}/${destinationId}/${version}`
   const now = Date.now()
   const hit = cache.get(key)
   if (hit && now - hit.at < TTL_MS) return hit.value
+  for (const [stale, entry] of cache) if (now - entry.at >= TTL_MS) cache.delete(stale)
   const value = loadDestination(env, organizationId, destinationId)
   cache.set(key, { at: now, value })
   value.catch(() => cache.delete(key))

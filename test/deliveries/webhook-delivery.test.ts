@@ -5,6 +5,7 @@ import {
   createWebhookDestination,
   injectFault,
   receivedAt,
+  registerSecrets,
   seedDelivery,
   waitForDelivery,
 } from '../support/delivery-helpers'
@@ -132,5 +133,31 @@ describe('delivery to a webhook, end to end', () => {
     })
     expect(again.status).toBe(409)
     expect(again.json.error.code).toBe('nothing_to_retry')
+  })
+})
+
+describe('a destination changed between deliveries', () => {
+  it('signs the next delivery with a secret replaced by PATCH, at once', async () => {
+    const tenant = await createTenant()
+    const hook = await createWebhookDestination(tenant.apiKey)
+    const first = (
+      await call('/v1/deliveries', { token: tenant.apiKey, body: seedDelivery(hook.id) })
+    ).json
+    await waitForDelivery(tenant.apiKey, first.deliveryId)
+    const replacement = 'whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3'
+    const patched = await call(`/v1/destinations/${hook.id}`, {
+      method: 'PATCH',
+      token: tenant.apiKey,
+      body: { config: { webhook: { secret: replacement } } },
+    })
+    expect(patched.status).toBe(200)
+    await registerSecrets(hook.path, [replacement])
+    const second = (
+      await call('/v1/deliveries', { token: tenant.apiKey, body: seedDelivery(hook.id) })
+    ).json
+    const settled = await waitForDelivery(tenant.apiKey, second.deliveryId)
+    expect(settled.status).toBe('delivered')
+    const requests = await receivedAt(hook.path)
+    expect(requests.at(-1).check).toEqual({ ok: true, details: { verified: [true] } })
   })
 })

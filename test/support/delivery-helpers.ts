@@ -9,16 +9,21 @@ export const WEBHOOK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
 
 let paths = 0
 
+/** Makes the receiver verify a path with these secrets from now on. */
+export async function registerSecrets(path: string, secrets: string[]): Promise<void> {
+  const response = await fetch(`${inject('peers').webhook.url}/__peer/endpoints`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ path, secrets }),
+  })
+  if (!response.ok) throw new Error(`register hook path: ${response.status}`)
+}
+
 /** A path on the webhook receiver no other test uses, registered to verify with `secret`. */
 export async function freshHookPath(secret = WEBHOOK_SECRET): Promise<string> {
   paths += 1
   const path = `/hooks/${Date.now().toString(36)}-${paths}-${Math.random().toString(36).slice(2, 8)}`
-  const response = await fetch(`${inject('peers').webhook.url}/__peer/endpoints`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ path, secrets: [secret] }),
-  })
-  if (!response.ok) throw new Error(`register hook path: ${response.status}`)
+  await registerSecrets(path, [secret])
   return path
 }
 

@@ -3,17 +3,9 @@
  * refreshed when the Worker reports a change and at most `MAX_AGE_MS` old otherwise.
  * Resolves what a delivery names (ids, labels, `default`) into destinations.
  */
-import type { DeliveryPolicy, DestinationType } from '../../schemas/destination'
+import type { DestinationSummary } from '../../services/destinations/repository'
 
-export interface DestinationSummary {
-  id: string
-  label: string
-  type: DestinationType
-  isDefault: boolean
-  disabled: boolean
-  disabledReason: string | null
-  delivery: DeliveryPolicy
-}
+export type { DestinationSummary }
 
 export interface ResolutionError {
   code: 'destination_not_found' | 'destination_disabled'

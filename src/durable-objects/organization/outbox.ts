@@ -114,7 +114,7 @@ export class Outbox {
       for (const row of rows) {
         if (bucket && !bucket.take(now)) break
         messages.push({
-          message: this.lease(row, now, context.organizationId),
+          message: this.lease(row, now, context.organizationId, destination),
           priority: row.priority,
         })
       }
@@ -171,7 +171,12 @@ export class Outbox {
       .toArray()[0]
   }
 
-  private lease(row: TargetRow, now: number, organizationId: string): AttemptMessage {
+  private lease(
+    row: TargetRow,
+    now: number,
+    organizationId: string,
+    destination: DestinationSummary,
+  ): AttemptMessage {
     const lease = randomToken(12)
     this.sql.exec(
       "UPDATE targets SET status = 'delivering', released_ms = ?, lease = ?, updated_ms = ? WHERE delivery_id = ? AND destination_id = ?",
@@ -200,6 +205,7 @@ export class Outbox {
       organizationId,
       deliveryId: row.delivery_id,
       destinationId: row.destination_id,
+      destinationVersion: destination.updatedAt,
       lease,
       attempt: row.attempts + 1,
       sequence: row.sequence,

@@ -50,6 +50,8 @@ export interface DestinationSummary {
   disabled: boolean
   disabledReason: string | null
   delivery: DeliveryPolicy
+  /** Changes with every update; queue messages carry it so no stale config is used. */
+  updatedAt: string
 }
 
 export interface DestinationFilters {
@@ -275,6 +277,7 @@ export async function listDestinationSummaries(
       disabled: destinations.disabled,
       disabledReason: destinations.disabledReason,
       deliveryPolicy: destinations.deliveryPolicy,
+      updatedAt: destinations.updatedAt,
     })
     .from(destinations)
     .where(eq(destinations.organizationId, organizationId))
