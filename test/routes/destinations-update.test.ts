@@ -203,6 +203,7 @@ describe('PATCH /v1/destinations/{id}', () => {
         config: {
           email: {
             service: 'ses',
+            config: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'tenant-own-secret-key' },
             from: 'audit@hospital.com',
             subject: 'Audit',
             recipients: ['compliance@hospital.com'],

@@ -119,8 +119,34 @@ describe('POST /v1/destinations', () => {
     expect(response.text).not.toContain('AKIAIOSFODNN7')
   })
 
+  it('Should refuse SES without keys unless the operator lends its own for that sender', async () => {
+    const tenant = await createTenant()
+    const response = await create(tenant, {
+      label: 'Mail',
+      type: 'email',
+      config: {
+        email: {
+          service: 'ses',
+          from: 'hipaa-audit@hospital.com',
+          subject: 'Audit',
+          recipients: ['a@hospital.com'],
+        },
+      },
+    })
+    expect(response.status).toBe(400)
+    expect(response.json.error.details.issues).toEqual([
+      {
+        path: 'config.email.config.accessKeyId',
+        message:
+          'is required: sender "hipaa-audit@hospital.com" is not one the operator allows this organization to use with the service\'s own credentials',
+      },
+    ])
+  })
+
   it("Should create the seed's compliance e-mail with encryption and show the generated key once", async () => {
     const tenant = await createTenant()
+    // The seed relies on the Worker's own AWS keys, which the operator lends per sender
+    // (ALLOWED_SHARED_SES_SENDERS); here the organization brings its own.
     const response = await create(tenant, {
       organizationId: tenant.organizationId,
       label: 'Compliance Officer Notifications',
@@ -128,7 +154,12 @@ describe('POST /v1/destinations', () => {
       config: {
         email: {
           service: 'ses',
-          config: { region: 'us-east-1', configurationSet: 'hipaa-compliant-emails' },
+          config: {
+            region: 'us-east-1',
+            configurationSet: 'hipaa-compliant-emails',
+            accessKeyId: 'AKIDEXAMPLE',
+            secretAccessKey: 'tenant-own-secret-key',
+          },
           from: 'hipaa-audit@hospital.com',
           subject: '[HIPAA] Audit Event Notification - {{eventType}}',
           bodyTemplate: 'Event Type: {{eventType}}\nPatient ID: {{patientId}}',
@@ -142,7 +173,12 @@ describe('POST /v1/destinations', () => {
     expect(key).toMatch(/^[A-Za-z0-9+/]{43}=$/)
     expect(response.json.config.email).toEqual({
       service: 'ses',
-      config: { region: 'us-east-1', configurationSet: 'hipaa-compliant-emails' },
+      config: {
+        region: 'us-east-1',
+        configurationSet: 'hipaa-compliant-emails',
+        accessKeyId: '****',
+        secretAccessKey: '****-key',
+      },
       from: 'hipaa-audit@hospital.com',
       subject: '[HIPAA] Audit Event Notification - {{eventType}}',
       bodyTemplate: 'Event Type: {{eventType}}\nPatient ID: {{patientId}}',

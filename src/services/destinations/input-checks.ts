@@ -76,6 +76,16 @@ function addressAndFlagIssues(
         })
       }
     }
+    if (
+      email.service === 'ses' &&
+      provider.accessKeyId === undefined &&
+      !sharedSesSenders(env, organizationId).includes(email.from)
+    ) {
+      issues.push({
+        path: 'config.email.config.accessKeyId',
+        message: `is required: sender "${email.from}" is not one the operator allows this organization to use with the service's own credentials`,
+      })
+    }
     if (provider.host !== undefined) {
       judge('config.email.config.host', checkDestinationHost(provider.host, options))
     }
@@ -108,6 +118,26 @@ export function sharedBuckets(
   }
   const buckets = parsed[organizationId]
   return Array.isArray(buckets) ? buckets.filter((bucket) => typeof bucket === 'string') : []
+}
+
+/**
+ * Senders the operator lets an organization use through SES with the Worker's own AWS
+ * credentials, from `ALLOWED_SHARED_SES_SENDERS` (a JSON map of organization id to addresses).
+ */
+export function sharedSesSenders(
+  env: Pick<ServiceEnv, 'ALLOWED_SHARED_SES_SENDERS'>,
+  organizationId: string,
+): string[] {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(env.ALLOWED_SHARED_SES_SENDERS || '{}')
+  } catch {
+    throw new Error('configuration_error: ALLOWED_SHARED_SES_SENDERS is not valid JSON')
+  }
+  if (!isObject(parsed))
+    throw new Error('configuration_error: ALLOWED_SHARED_SES_SENDERS must be a JSON object')
+  const senders = parsed[organizationId]
+  return Array.isArray(senders) ? senders.filter((sender) => typeof sender === 'string') : []
 }
 
 async function checkNotifyDestination(
