@@ -30,11 +30,32 @@ export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   return next()
 }
 
+/** Organizations seen in D1 recently, per isolate: a known id skips the lookup for a minute. */
+const knownOrganizations = new Map<string, number>()
+const KNOWN_FOR_MS = 60_000
+
+/**
+ * Whether the organization exists, checked in D1 before its object is asked: a key made up
+ * for an invented organization must not create an object (and its storage) for it.
+ */
+async function organizationExists(db: D1Database, organizationId: string): Promise<boolean> {
+  const now = Date.now()
+  if (now - (knownOrganizations.get(organizationId) ?? 0) < KNOWN_FOR_MS) return true
+  const row = await db
+    .prepare('SELECT 1 AS found FROM organizations WHERE id = ?')
+    .bind(organizationId)
+    .first()
+  if (row) knownOrganizations.set(organizationId, now)
+  return row !== null
+}
+
 export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearer(c.req.header('authorization'))
   if (!token) throw unauthorized('Authorization: Bearer <api key> is required')
   const parsed = parseApiKey(token)
-  if (!parsed) throw unauthorized('The API key is not valid')
+  if (!parsed || !(await organizationExists(c.env.DB, parsed.organizationId))) {
+    throw unauthorized('The API key is not valid')
+  }
   const check = await organizationStub(c.env, parsed.organizationId).authenticate(
     parsed.keyId,
     await sha256Hex(token),

@@ -1,3 +1,5 @@
+import { listDurableObjectIds } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { ADMIN_TOKEN, call, createTenant } from '../support/api'
 
@@ -75,5 +77,16 @@ describe('admin api keys', () => {
     })
     expect(response.status).toBe(404)
     expect((await call('/v1/settings', { token: a.apiKey })).status).toBe(200)
+  })
+})
+
+describe('keys of organizations that do not exist', () => {
+  it('answers 401 without creating an object for the invented organization', async () => {
+    const before = (await listDurableObjectIds(env.ORGANIZATIONS)).length
+    const invented = `dsk_ghost-org-${Date.now().toString(36)}_${'a'.repeat(20)}_${'0'.repeat(64)}`
+    const response = await call('/v1/destinations', { token: invented })
+    expect(response.status).toBe(401)
+    expect(response.json.error.message).toBe('The API key is not valid')
+    expect((await listDurableObjectIds(env.ORGANIZATIONS)).length).toBe(before)
   })
 })
