@@ -4,6 +4,17 @@ import { createRouter } from '../lib/router'
 
 const router = createRouter()
 
+/** A queue probe's success is reused for this long, so an open route cannot flood the queue. */
+const QUEUE_PROBE_TTL_MS = 10_000
+let lastQueueProbeMs = 0
+
+/** Sends a probe message (acknowledged by the consumer without work) at most once per TTL per isolate. */
+async function probeQueue(queue: Queue): Promise<void> {
+  if (Date.now() - lastQueueProbeMs < QUEUE_PROBE_TTL_MS) return
+  await queue.send({ kind: 'probe' })
+  lastQueueProbeMs = Date.now()
+}
+
 const LivenessSchema = z.object({ status: z.literal('ok') }).openapi('Liveness')
 const ReadinessSchema = z
   .object({
@@ -54,8 +65,7 @@ router.openapi(
     await Promise.all([
       probe('d1', () => c.env.DB.prepare('SELECT 1').first()),
       probe('r2', () => c.env.ARTIFACTS.head('readiness-probe')),
-      // A probe message is acknowledged by the consumer without any work.
-      probe('queue', () => c.env.DELIVERY_QUEUE.send({ kind: 'probe' })),
+      probe('queue', () => probeQueue(c.env.DELIVERY_QUEUE)),
     ])
     const ready = Object.values(checks).every((check) => check.ok)
     return c.json(
