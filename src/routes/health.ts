@@ -6,13 +6,13 @@ const router = createRouter()
 
 /** A queue probe's success is reused for this long, so an open route cannot flood the queue. */
 const QUEUE_PROBE_TTL_MS = 10_000
-let lastQueueProbeMs = 0
+const lastQueueProbe = new WeakMap<Queue, number>()
 
 /** Sends a probe message (acknowledged by the consumer without work) at most once per TTL per isolate. */
 async function probeQueue(queue: Queue): Promise<void> {
-  if (Date.now() - lastQueueProbeMs < QUEUE_PROBE_TTL_MS) return
+  if (Date.now() - (lastQueueProbe.get(queue) ?? 0) < QUEUE_PROBE_TTL_MS) return
   await queue.send({ kind: 'probe' })
-  lastQueueProbeMs = Date.now()
+  lastQueueProbe.set(queue, Date.now())
 }
 
 const LivenessSchema = z.object({ status: z.literal('ok') }).openapi('Liveness')
