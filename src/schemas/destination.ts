@@ -6,6 +6,7 @@
  * `services/destinations/input-checks.ts`. Unknown fields are refused, not dropped.
  */
 import { z } from '@hono/zod-openapi'
+import { templateProblem } from '../lib/template-check'
 import { OrganizationIdSchema } from './common'
 
 export const DESTINATION_TYPES = ['webhook', 'storage', 'email', 'download'] as const
@@ -291,6 +292,14 @@ const EMAIL_SETTINGS: Record<EmailService, readonly string[]> = {
 }
 const API_KEY_SERVICES: readonly EmailService[] = ['sendgrid', 'resend', 'postmark']
 
+const Template = z
+  .string()
+  .max(100_000)
+  .superRefine((template, ctx) => {
+    const problem = templateProblem(template)
+    if (problem) ctx.addIssue({ code: 'custom', message: problem })
+  })
+
 export const EmailConfigSchema = z
   .strictObject({
     service: z.enum(EMAIL_SERVICES),
@@ -304,9 +313,13 @@ export const EmailConfigSchema = z
       .string()
       .min(1)
       .max(998)
-      .refine((value) => !/[\r\n]/.test(value), 'must not contain CR or LF'),
-    bodyTemplate: z.string().max(100_000).optional(),
-    htmlTemplate: z.string().max(100_000).optional(),
+      .refine((value) => !/[\r\n]/.test(value), 'must not contain CR or LF')
+      .superRefine((template, ctx) => {
+        const problem = templateProblem(template)
+        if (problem) ctx.addIssue({ code: 'custom', message: problem })
+      }),
+    bodyTemplate: Template.optional(),
+    htmlTemplate: Template.optional(),
     encryption: EmailEncryptionSchema.optional(),
   })
   .superRefine((email, ctx) => {

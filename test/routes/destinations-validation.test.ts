@@ -542,3 +542,58 @@ describe('GET /v1/destinations: query', () => {
     ])
   })
 })
+
+describe('POST /v1/destinations: e-mail templates', () => {
+  it('Should refuse sections nested in sections, and templates that do not parse', async () => {
+    const tenant = await createTenant()
+    const base = {
+      service: 'smtp',
+      config: { host: '127.0.0.1', port: 2525, secure: 'none' },
+      from: 'a@hospital.com',
+      recipients: ['b@hospital.com'],
+    }
+    const nested = await call('/v1/destinations', {
+      token: tenant.apiKey,
+      body: {
+        label: 'Bomb',
+        type: 'email',
+        config: {
+          email: { ...base, subject: 'ok', bodyTemplate: '{{#a}}{{#a}}{{#a}}x{{/a}}{{/a}}{{/a}}' },
+        },
+      },
+    })
+    expect(nested.status).toBe(400)
+    expect(nested.json.error.details.issues).toEqual([
+      {
+        path: 'config.email.bodyTemplate',
+        message: 'must not nest sections ({{#…}} or {{^…}}) inside one another',
+      },
+    ])
+    const broken = await call('/v1/destinations', {
+      token: tenant.apiKey,
+      body: {
+        label: 'Broken',
+        type: 'email',
+        config: { email: { ...base, subject: 'Event {{#open}}' } },
+      },
+    })
+    expect(broken.status).toBe(400)
+    expect(broken.json.error.details.issues[0].path).toBe('config.email.subject')
+    expect(broken.json.error.details.issues[0].message).toMatch(/^is not a valid template: /)
+    const fine = await call('/v1/destinations', {
+      token: tenant.apiKey,
+      body: {
+        label: 'Fine',
+        type: 'email',
+        config: {
+          email: {
+            ...base,
+            subject: 'Event {{eventType}}',
+            bodyTemplate: '{{#items}}- {{name}}\n{{/items}}',
+          },
+        },
+      },
+    })
+    expect(fine.status).toBe(201)
+  })
+})
