@@ -177,7 +177,8 @@ describe('faults inside the service: nothing accepted is lost', () => {
     ).toBe(true)
     expect((await receivedAt(hook.path)).length).toBe(0)
 
-    expect(await runDurableObjectAlarm(organizationObject(tenant.organizationId))).toBe(true)
+    // The re-armed alarm may fire on its own first; either way it runs.
+    await runDurableObjectAlarm(organizationObject(tenant.organizationId))
     const view = await expectSettledAndReceived(tenant.apiKey, accepted.deliveryId, {
       [hook.id]: hook.path,
     })

@@ -32,7 +32,9 @@ const email = (service: string, fields: Record<string, unknown>, config = {}) =>
         ? { apiKey: 'SG.key' }
         : {}),
       ...fields,
-      config,
+      // SES brings its own keys: the Worker's are lent only to senders the operator lists.
+      config:
+        service === 'ses' ? { accessKeyId: 'AKIA', secretAccessKey: 'secret', ...config } : config,
     },
   },
 })

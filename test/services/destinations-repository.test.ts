@@ -106,6 +106,7 @@ describe('listDestinationSummaries', () => {
         disabled: false,
         disabledReason: null,
         delivery: { ordering: 'parallel', onExhausted: 'skip' },
+        updatedAt: expect.any(String),
       },
       {
         id: second.id,
@@ -115,6 +116,7 @@ describe('listDestinationSummaries', () => {
         disabled: true,
         disabledReason: 'disabled through the API',
         delivery: { ordering: 'strict', onExhausted: 'wait', maxConcurrency: 1 },
+        updatedAt: expect.any(String),
       },
     ])
   })
