@@ -58,83 +58,77 @@ router.openapi(
   },
 )
 
-router.openapi(
-  createRoute({
-    method: 'post',
-    path: '/v1/destinations/{id}/recover',
-    tags,
-    summary: 'Queue again every delivery to this destination that failed since a time',
-    request: {
-      params: Params,
-      body: { required: true, content: { 'application/json': { schema: SinceBody } } },
-    },
-    responses: {
-      200: {
-        description: 'How many were queued again',
-        content: { 'application/json': { schema: RequeueResultSchema } },
+/**
+ * Declares one of the two requeue routes: they take the same body, check the same things
+ * and answer the same shape; only the object's operation and the audit action differ.
+ */
+function requeueRoute(options: {
+  path: '/v1/destinations/{id}/recover' | '/v1/destinations/{id}/replay'
+  summary: string
+  description?: string
+  action: string
+  requeue: (
+    stub: ReturnType<typeof organizationStub>,
+    id: string,
+    sinceMs: number,
+  ) => Promise<number | null>
+}) {
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: options.path,
+      tags,
+      summary: options.summary,
+      ...(options.description ? { description: options.description } : {}),
+      request: {
+        params: Params,
+        body: { required: true, content: { 'application/json': { schema: SinceBody } } },
       },
-      ...errorResponses(400, 401, 404, 415),
+      responses: {
+        200: {
+          description: 'How many deliveries were queued',
+          content: { 'application/json': { schema: RequeueResultSchema } },
+        },
+        ...errorResponses(400, 401, 403, 404, 415),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param')
+      const { since, organizationId: inBody } = c.req.valid('json')
+      const organizationId = scopedOrganization(c.get('organizationId'), inBody)
+      await requireDestination(c.env, organizationId, id)
+      const requeued = await options.requeue(
+        organizationStub(c.env, organizationId),
+        id,
+        Date.parse(since),
+      )
+      if (requeued === null) throw new ApiError('not_found', `Destination "${id}" does not exist`)
+      await recordAudit(c, {
+        organizationId,
+        action: options.action,
+        resourceType: 'destination',
+        resourceId: id,
+        after: { since, requeued },
+      })
+      return c.json({ destinationId: id, since, requeued }, 200)
     },
-  }),
-  async (c) => {
-    const { id } = c.req.valid('param')
-    const { since, organizationId: inBody } = c.req.valid('json')
-    const organizationId = scopedOrganization(c.get('organizationId'), inBody)
-    await requireDestination(c.env, organizationId, id)
-    const requeued = await organizationStub(c.env, organizationId).recoverDestination(
-      id,
-      Date.parse(since),
-    )
-    await recordAudit(c, {
-      organizationId,
-      action: 'destination.recovered',
-      resourceType: 'destination',
-      resourceId: id,
-      after: { since, requeued },
-    })
-    return c.json({ destinationId: id, since, requeued }, 200)
-  },
-)
+  )
+}
 
-router.openapi(
-  createRoute({
-    method: 'post',
-    path: '/v1/destinations/{id}/replay',
-    tags,
-    summary: 'Send every delivery since a time to this destination, delivered before or not',
-    description:
-      'For a destination added later, or one whose copies were lost: deliveries that never named it are sent to it too.',
-    request: {
-      params: Params,
-      body: { required: true, content: { 'application/json': { schema: SinceBody } } },
-    },
-    responses: {
-      200: {
-        description: 'How many were queued',
-        content: { 'application/json': { schema: RequeueResultSchema } },
-      },
-      ...errorResponses(400, 401, 404, 415),
-    },
-  }),
-  async (c) => {
-    const { id } = c.req.valid('param')
-    const { since, organizationId: inBody } = c.req.valid('json')
-    const organizationId = scopedOrganization(c.get('organizationId'), inBody)
-    await requireDestination(c.env, organizationId, id)
-    const requeued = await organizationStub(c.env, organizationId).replayToDestination(
-      id,
-      Date.parse(since),
-    )
-    if (requeued === null) throw new ApiError('not_found', `Destination "${id}" does not exist`)
-    await recordAudit(c, {
-      organizationId,
-      action: 'destination.replayed',
-      resourceType: 'destination',
-      resourceId: id,
-      after: { since, requeued },
-    })
-    return c.json({ destinationId: id, since, requeued }, 200)
-  },
-)
+requeueRoute({
+  path: '/v1/destinations/{id}/recover',
+  summary: 'Queue again every delivery to this destination that failed since a time',
+  action: 'destination.recovered',
+  requeue: (stub, id, sinceMs) => stub.recoverDestination(id, sinceMs),
+})
+
+requeueRoute({
+  path: '/v1/destinations/{id}/replay',
+  summary: 'Send every delivery since a time to this destination, delivered before or not',
+  description:
+    'For a destination added later, or one whose copies were lost: deliveries that never named it are sent to it too. Operational events are never replayed.',
+  action: 'destination.replayed',
+  requeue: (stub, id, sinceMs) => stub.replayToDestination(id, sinceMs),
+})
 
 export const destinationRecoveryRoutes = router
