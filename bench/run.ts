@@ -216,41 +216,19 @@ async function main() {
       return measured
     }
 
-    const persistTo = join(state, 'service')
     const config = await buildSnapshot(root, join(state, 'build'))
-    await applyMigrations(root, persistTo)
-    const adminToken = `bench-${crypto.randomUUID()}`
-    const dev = await startDev({
-      root,
-      config,
-      noBundle: true,
-      logFile: join(os.tmpdir(), 'audit-bench-wrangler.log'),
-      persistTo,
-      readyPath: '/healthz',
-      vars: {
-        ALLOW_LOOPBACK_DESTINATIONS: 'true',
-        ADMIN_TOKEN: adminToken,
-        ENCRYPTION_KEYS: `k1:${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64')}`,
-      },
-    })
-    servers.push(dev)
-    const usage = sampleRuntime(dev.runtimePids)
-    const ctx: BenchContext = {
-      root,
-      options,
-      service: new ServiceClient(dev.url, adminToken),
-      dev,
-      receiver,
-      persistTo,
-      log,
-    }
+    const persistTo = join(state, 'service')
+    const dev = await startService(config, persistTo, false)
+    servers.push(dev.server)
+    const usage = sampleRuntime(dev.server.runtimePids)
+    const ctx: BenchContext = { root, options, ...dev, receiver, persistTo, log }
 
     const one = await createSinkTenants(ctx, 'ingest-one', 1)
     const ten = await createSinkTenants(ctx, 'ingest-ten', 10)
-    const single = await phase('single-delivery ingest, one organization', dev, async () =>
+    const single = await phase('single-delivery ingest, one organization', ctx.dev, async () =>
       measureIngest(ctx, one, { batchSize: 1, connections: options.connections }, await ceiling()),
     )
-    const batch = await phase('batch ingest', dev, async () =>
+    const batch = await phase('batch ingest', ctx.dev, async () =>
       measureIngest(
         ctx,
         one,
@@ -258,7 +236,7 @@ async function main() {
         await ceiling(),
       ),
     )
-    const tenants = await phase('single-delivery ingest, ten organizations', dev, async () =>
+    const tenants = await phase('single-delivery ingest, ten organizations', ctx.dev, async () =>
       measureIngest(ctx, ten, { batchSize: 1, connections: options.connections }, await ceiling()),
     )
     await removeSinks(ctx, [...one, ...ten])
@@ -276,19 +254,19 @@ async function main() {
       }
     }
     const seed = perDelivery(
-      await phase("seed's high-volume scenario", dev, () => runSeedScenario(ctx)),
+      await phase("seed's high-volume scenario", ctx.dev, () => runSeedScenario(ctx)),
     )
     const individual = perDelivery(
-      await phase('individual deliveries end to end', dev, () =>
+      await phase('individual deliveries end to end', ctx.dev, () =>
         runIndividualDeliveries(ctx, { deliveries: options.deliveries, prefix: 'individual' }),
       ),
     )
     const memory = usage.stop()
-    const heap = await isolateHeap(dev.inspectorPort).catch((error: Error) => {
-      log(`isolate heap not read: ${error.message}`)
-      return null
-    })
-    const profile = options.profileDeliveries > 0 ? await profileRun(ctx) : null
+    await dev.server.stop()
+    const profile =
+      options.profileDeliveries > 0
+        ? await profileRun({ ...ctx, persistTo: join(state, 'profiled') }, config)
+        : null
 
     const phases: PhaseResults = {
       ceilingPerSecond:
@@ -311,7 +289,7 @@ async function main() {
       ceiling: { meanRequestsPerSecond: phases.ceilingPerSecond, measurements: ceilings },
       ingest: { single, batch, tenants },
       endToEnd: { seed, individual },
-      runtime: { ...memory, workerIsolateHeap: heap },
+      runtime: memory,
       profile,
       receiver: { verifiedRequests: receiver.received(), rejectedRequests: receiver.rejected() },
       targets,
@@ -328,15 +306,42 @@ async function main() {
   }
 }
 
+/** The service from the snapshot build, with a fresh D1 and a fresh admin token. */
+async function startService(config: string, persistTo: string, inspector: boolean) {
+  await applyMigrations(root, persistTo)
+  const adminToken = `bench-${crypto.randomUUID()}`
+  const key = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64')
+  const server = await startDev({
+    root,
+    config,
+    inspector,
+    noBundle: true,
+    logFile: join(os.tmpdir(), `audit-bench-${inspector ? 'profiled' : 'service'}.log`),
+    persistTo,
+    readyPath: '/healthz',
+    vars: {
+      ALLOW_LOOPBACK_DESTINATIONS: 'true',
+      ADMIN_TOKEN: adminToken,
+      ENCRYPTION_KEYS: `k1:${key}`,
+    },
+  })
+  return { server, dev: server, service: new ServiceClient(server.url, adminToken) }
+}
+
 /**
- * Where the time goes: the service's isolate profiled while it ingests single deliveries
- * for a while, then while it delivers a set of individual deliveries end to end. Run
- * after the measured phases, because the attached profiler slows the runtime down.
+ * Where the time goes: a second instance of the service, with the DevTools inspector
+ * attached, profiled while it ingests single deliveries for a while and then while it
+ * delivers a set of individual deliveries end to end; the V8 heap of its isolate is read
+ * at the end. Separate from the measured instance, because the inspector and the profiler
+ * slow the runtime down.
  */
-async function profileRun(ctx: BenchContext) {
+async function profileRun(base: BenchContext, config: string) {
+  const started = await startService(config, base.persistTo, true)
+  const ctx: BenchContext = { ...base, ...started }
+  const port = started.server.inspectorPort as number
   try {
     const [tenant] = await createSinkTenants(ctx, 'profiled-ingest', 1)
-    const ingestProfile = await startProfile(ctx.dev.inspectorPort)
+    const ingestProfile = await startProfile(port)
     const ingest = await runLoad({
       url: ctx.service.baseUrl,
       requests: [
@@ -354,22 +359,22 @@ async function profileRun(ctx: BenchContext) {
     })
     const ingestSummary = { requests: ingest.ok, ...(await ingestProfile.stop()) }
     if (tenant) await removeSinks(ctx, [tenant])
-    const deliveryProfile = await startProfile(ctx.dev.inspectorPort)
+    const deliveryProfile = await startProfile(port)
     const run = await runIndividualDeliveries(ctx, {
       deliveries: ctx.options.profileDeliveries,
       prefix: 'profiled',
     })
+    const delivery = await deliveryProfile.stop()
     return {
       ingest: ingestSummary,
-      delivery: {
-        deliveries: run.deliveries,
-        complete: run.complete,
-        ...(await deliveryProfile.stop()),
-      },
+      delivery: { deliveries: run.deliveries, complete: run.complete, ...delivery },
+      isolateHeapAfter: await isolateHeap(port),
     }
   } catch (error) {
     log(`profile failed: ${error instanceof Error ? error.message : String(error)}`)
     return null
+  } finally {
+    await started.server.stop()
   }
 }
 

@@ -25,6 +25,8 @@ export class ServiceClient {
     body?: unknown,
   ): Promise<{ status: number; json: unknown }> {
     const response = await fetch(`${this.baseUrl}${path}`, {
+      // A runtime that stops answering fails the run instead of hanging it.
+      signal: AbortSignal.timeout(60_000),
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),

@@ -18,7 +18,8 @@ import {
 
 export interface DevServer {
   url: string
-  inspectorPort: number
+  /** Null when started without the inspector. */
+  inspectorPort: number | null
   group: Group
   /** The workerd processes serving the Worker (wrangler runs more than one). */
   runtimePids: () => number[]
@@ -95,11 +96,16 @@ export async function applyMigrations(root: string, persistTo: string): Promise<
   if (code !== 0) throw new Error(`wrangler d1 migrations apply exited ${code}:\n${run.output()}`)
 }
 
-/** Starts `wrangler dev` and waits until `readyPath` answers. */
+/**
+ * Starts the Worker locally and waits until `readyPath` answers: with the DevTools
+ * inspector (the `wrangler dev` command itself), or without it (`bench/dev-server.ts`).
+ */
 export async function startDev(options: {
   root: string
   config: string
   persistTo: string
+  /** Attach the inspector (needed to profile); it also relays every console line. */
+  inspector: boolean
   /** The configuration's `main` is already a bundle (see `buildSnapshot`). */
   noBundle?: boolean
   vars?: Record<string, string>
@@ -111,43 +117,66 @@ export async function startDev(options: {
   const port = await freePort()
   const inspectorPort = await freePort()
   const vars = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`])
-  const group = wrangler(
-    options.root,
-    [
-      'dev',
-      '--config',
-      options.config,
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--inspector-port',
-      String(inspectorPort),
-      '--persist-to',
-      options.persistTo,
-      '--log-level',
-      'warn',
-      '--show-interactive-dev-session=false',
-      ...(options.noBundle ? ['--no-bundle'] : []),
-      ...vars,
-    ],
-    options.logFile,
-  )
+  const launch = () =>
+    options.inspector
+      ? cli()
+      : spawnGroup(
+          process.execPath,
+          [
+            join(options.root, 'bench', 'dev-server.ts'),
+            JSON.stringify({
+              config: options.config,
+              port,
+              persistTo: options.persistTo,
+              vars: options.vars ?? {},
+            }),
+          ],
+          {
+            cwd: options.root,
+            env: { WRANGLER_SEND_METRICS: 'false', CI: '1' },
+            logFile: options.logFile,
+          },
+        )
+  const cli = () =>
+    wrangler(
+      options.root,
+      [
+        'dev',
+        '--config',
+        options.config,
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--inspector-port',
+        String(inspectorPort),
+        '--persist-to',
+        options.persistTo,
+        '--log-level',
+        'warn',
+        '--show-interactive-dev-session=false',
+        ...(options.noBundle ? ['--no-bundle'] : []),
+        ...vars,
+      ],
+      options.logFile,
+    )
+  const group = launch()
   const url = `http://127.0.0.1:${port}`
   const server: DevServer = {
     url,
-    inspectorPort,
+    inspectorPort: options.inspector ? inspectorPort : null,
     group,
     runtimePids: () => (group.child.pid ? descendantsNamed(group.child.pid, 'workerd') : []),
     processes: () => {
       const wranglerPid = group.child.pid
       if (wranglerPid === undefined) return []
-      // The `wrangler` launcher starts the CLI in a second Node process, which relays logs.
-      const cli = descendants(wranglerPid).filter((pid) =>
-        commandLineOf(pid).includes('wrangler-dist/cli.js'),
-      )
+      // The `wrangler` launcher runs the CLI in a second Node process; the dev server is one.
+      const node = [wranglerPid, ...descendants(wranglerPid)].filter((pid) => {
+        const command = commandLineOf(pid)
+        return command.includes('wrangler-dist/cli.js') || command.includes('bench/dev-server.ts')
+      })
       return [
-        ...cli.map((pid) => ({ role: 'wrangler (Node)', pid })),
+        ...node.map((pid) => ({ role: 'wrangler (Node)', pid })),
         ...descendantsNamed(wranglerPid, 'workerd').map((pid) => ({
           role: commandLineOf(pid).includes(`entry=127.0.0.1:${port} `)
             ? 'workerd: proxy'

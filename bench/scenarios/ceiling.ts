@@ -10,7 +10,13 @@ import { type LoadResult, runLoad } from '../lib/load.ts'
 import { type DevServer, startDev } from '../lib/wrangler.ts'
 
 export function startCeiling(root: string, persistTo: string): Promise<DevServer> {
-  return startDev({ root, config: 'bench/noop.wrangler.toml', persistTo, readyPath: '/' })
+  return startDev({
+    root,
+    config: 'bench/noop.wrangler.toml',
+    persistTo,
+    readyPath: '/',
+    inspector: false,
+  })
 }
 
 export async function measureCeiling(
