@@ -29,7 +29,7 @@ import { ServiceClient } from './lib/service.ts'
 import { applyMigrations, buildSnapshot, type DevServer, startDev } from './lib/wrangler.ts'
 import { measureCeiling, startCeiling } from './scenarios/ceiling.ts'
 import { runIndividualDeliveries, runSeedScenario } from './scenarios/end-to-end.ts'
-import { createSinkTenants, measureIngest, removeSinks } from './scenarios/ingest.ts'
+import { batchBody, createSinkTenants, measureIngest, removeSinks } from './scenarios/ingest.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const log = (line: string) => process.stdout.write(`[bench] ${line}\n`)
@@ -358,6 +358,26 @@ async function profileRun(base: BenchContext, config: string) {
       runtimePids: ctx.dev.runtimePids(),
     })
     const ingestSummary = { requests: ingest.ok, ...(await ingestProfile.stop()) }
+    const batchProfile = await startProfile(port)
+    const batch = await runLoad({
+      url: ctx.service.baseUrl,
+      requests: [
+        {
+          method: 'POST',
+          path: '/v1/deliveries/batch',
+          headers: { authorization: `Bearer ${tenant?.apiKey}` },
+          body: tenant ? batchBody(tenant, ctx.options.batchSize) : '',
+        },
+      ],
+      connections: ctx.options.batchConnections,
+      seconds: ctx.options.seconds,
+      expectStatus: 200,
+      runtimePids: ctx.dev.runtimePids(),
+    })
+    const batchSummary = {
+      deliveries: batch.ok * ctx.options.batchSize,
+      ...(await batchProfile.stop()),
+    }
     if (tenant) await removeSinks(ctx, [tenant])
     const deliveryProfile = await startProfile(port)
     const run = await runIndividualDeliveries(ctx, {
@@ -367,6 +387,7 @@ async function profileRun(base: BenchContext, config: string) {
     const delivery = await deliveryProfile.stop()
     return {
       ingest: ingestSummary,
+      batch: batchSummary,
       delivery: { deliveries: run.deliveries, complete: run.complete, ...delivery },
       isolateHeapAfter: await isolateHeap(port),
     }
@@ -402,6 +423,9 @@ function printSummary(
       .join(', ')
   if (profile) {
     out(`profile, ingest (${profile.ingest.requests} requests): ${shares(profile.ingest.byRole)}`)
+    out(
+      `profile, batch ingest (${profile.batch.deliveries} deliveries): ${shares(profile.batch.byRole)}`,
+    )
     out(
       `profile, delivery (${profile.delivery.deliveries} deliveries): ${shares(profile.delivery.byRole)}`,
     )

@@ -62,7 +62,8 @@ async function storedCount(ctx: BenchContext, tenants: Tenant[]): Promise<number
   return total
 }
 
-function batchBody(tenant: SinkTenant, size: number): string {
+/** A batch request body of `size` deliveries to the tenant's sink. */
+export function batchBody(tenant: SinkTenant, size: number): string {
   const deliveries = Array.from({ length: size }, (_, i) =>
     individualDelivery(streamEvent(i, 1), [tenant.sinkId]),
   )
