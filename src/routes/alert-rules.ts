@@ -3,6 +3,7 @@
  * evaluated every minute by the scheduled job (`scheduled/alerts.ts`); a firing rule sends
  * an `operational.alert` event to its `notify` destinations. Every change is audited.
  */
+
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
@@ -14,7 +15,7 @@ import {
   CreateAlertRuleSchema,
   UpdateAlertRuleSchema,
 } from '../schemas/alert-rule'
-import { errorResponses, OrganizationIdSchema, PaginationQuerySchema } from '../schemas/common'
+import { errorResponses, OrganizationQuerySchema, PaginationQuerySchema } from '../schemas/common'
 import {
   type AlertRuleContext,
   createAlertRule,
@@ -33,11 +34,6 @@ const IdParams = z.object({
     .string()
     .max(64)
     .openapi({ param: { name: 'id', in: 'path' }, example: 'alr_k3m5q7s2u4w6y8a2c4e6' }),
-})
-const OrgQuery = z.object({
-  organizationId: OrganizationIdSchema.optional().openapi({
-    description: "Optional; when given it must be the API key's organization.",
-  }),
 })
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
@@ -84,7 +80,7 @@ router.openapi(
     path: '/v1/alert-rules',
     tags,
     summary: 'List alert rules, oldest first',
-    request: { query: PaginationQuerySchema.extend(OrgQuery.shape) },
+    request: { query: PaginationQuerySchema.extend(OrganizationQuerySchema.shape) },
     responses: {
       200: json(
         z
@@ -122,7 +118,7 @@ router.openapi(
     path: '/v1/alert-rules/{id}',
     tags,
     summary: 'Read an alert rule',
-    request: { params: IdParams, query: OrgQuery },
+    request: { params: IdParams, query: OrganizationQuerySchema },
     responses: { 200: json(AlertRuleSchema, 'The rule'), ...errorResponses(401, 403, 404) },
   }),
   async (c) => {
@@ -159,7 +155,7 @@ router.openapi(
     path: '/v1/alert-rules/{id}',
     tags,
     summary: 'Delete an alert rule',
-    request: { params: IdParams, query: OrgQuery },
+    request: { params: IdParams, query: OrganizationQuerySchema },
     responses: {
       200: json(z.object({ id: z.string(), deleted: z.literal(true) }), 'Deleted'),
       ...errorResponses(401, 403, 404),

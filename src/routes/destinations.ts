@@ -4,13 +4,14 @@
  * the organization's object. Secrets never leave masked, except a secret the service
  * generated, in the one response that generated it.
  */
+
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { decodeCursor, encodeCursor } from '../lib/cursor'
 import { createRouter } from '../lib/router'
 import { scopedOrganization } from '../middleware/auth'
-import { errorResponses, OrganizationIdSchema, PaginationQuerySchema } from '../schemas/common'
+import { errorResponses, OrganizationQuerySchema, PaginationQuerySchema } from '../schemas/common'
 import {
   CreateDestinationSchema,
   DESTINATION_TYPES,
@@ -39,13 +40,8 @@ const IdParams = z.object({
     .max(200)
     .openapi({ param: { name: 'id', in: 'path' }, example: 'dst_k3m5q7s2u4w6y8a2c4e6' }),
 })
-const OrgQuery = z.object({
-  organizationId: OrganizationIdSchema.optional().openapi({
-    description: "Optional; when given it must be the API key's organization.",
-  }),
-})
 const Flag = z.enum(['true', 'false'])
-const ListQuery = PaginationQuerySchema.extend(OrgQuery.shape).extend({
+const ListQuery = PaginationQuerySchema.extend(OrganizationQuerySchema.shape).extend({
   type: z.enum(DESTINATION_TYPES).optional(),
   label: z.string().max(200).optional().openapi({ description: 'Exact label.' }),
   disabled: Flag.optional(),
@@ -143,7 +139,7 @@ router.openapi(
     path: '/v1/destinations/{id}',
     tags,
     summary: 'Read a destination (secrets masked)',
-    request: { params: IdParams, query: OrgQuery },
+    request: { params: IdParams, query: OrganizationQuerySchema },
     responses: {
       200: json(DestinationSchema, 'The destination'),
       ...errorResponses(401, 403, 404),
@@ -164,7 +160,11 @@ router.openapi(
     summary: 'Update a destination',
     description:
       'A JSON Merge Patch (RFC 7396) over the create body: objects merge, `null` removes a field, a masked secret sent back means "unchanged". The result is validated like a create. A webhook secret replaced here stops signing at once; use rotate-secret for a grace period.',
-    request: { params: IdParams, query: OrgQuery, body: body(UpdateDestinationSchema) },
+    request: {
+      params: IdParams,
+      query: OrganizationQuerySchema,
+      body: body(UpdateDestinationSchema),
+    },
     responses: {
       200: json(DestinationSchema, 'Updated'),
       ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422),
@@ -186,7 +186,7 @@ router.openapi(
     summary: 'Delete a destination',
     description:
       "Its pending deliveries end as `skipped`. Refused with 409 while a download destination sends its links through it or it is the organization's alert destination.",
-    request: { params: IdParams, query: OrgQuery },
+    request: { params: IdParams, query: OrganizationQuerySchema },
     responses: { 200: json(Deleted, 'Deleted'), ...errorResponses(401, 403, 404, 409) },
   }),
   async (c) => {
@@ -205,7 +205,7 @@ router.openapi(
     summary: "Rotate a webhook's signing secret",
     description:
       "The new secret is shown in full in this response only. The previous one keeps signing beside it (listed in `previousSecrets`, masked) for the organization's `security.webhookSecrets.graceHours`.",
-    request: { params: IdParams, query: OrgQuery },
+    request: { params: IdParams, query: OrganizationQuerySchema },
     responses: {
       200: json(DestinationSchema, 'Rotated'),
       ...errorResponses(401, 403, 404, 422),
@@ -224,7 +224,7 @@ router.openapi(
     tags,
     summary: 'Mark a destination as a default',
     description: 'Deliveries addressed to `default` go to every default destination.',
-    request: { params: IdParams, query: OrgQuery },
+    request: { params: IdParams, query: OrganizationQuerySchema },
     responses: { 200: json(DestinationSchema, 'Marked'), ...errorResponses(401, 403, 404) },
   }),
   async (c) => {
@@ -239,7 +239,7 @@ router.openapi(
     path: '/v1/destinations/{id}/default',
     tags,
     summary: 'Stop using a destination as a default',
-    request: { params: IdParams, query: OrgQuery },
+    request: { params: IdParams, query: OrganizationQuerySchema },
     responses: { 200: json(DestinationSchema, 'Unmarked'), ...errorResponses(401, 403, 404) },
   }),
   async (c) => {

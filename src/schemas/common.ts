@@ -71,3 +71,10 @@ export function errorResponses(
     { description: string; content: { 'application/json': { schema: typeof ErrorBodySchema } } }
   >
 }
+
+/** The optional `organizationId` query parameter; when given it must be the key's organization. */
+export const OrganizationQuerySchema = z.object({
+  organizationId: OrganizationIdSchema.optional().openapi({
+    description: "Optional; when given it must be the API key's organization.",
+  }),
+})
