@@ -1,14 +1,8 @@
-import {
-  createExecutionContext,
-  createMessageBatch,
-  getQueueResult,
-  runDurableObjectAlarm,
-} from 'cloudflare:test'
+import { runDurableObjectAlarm } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { AttemptMessage } from '../../src/delivery/messages'
 import type { Outbox } from '../../src/durable-objects/organization/outbox'
-import worker from '../../src/index'
 import { call, createTenant } from '../support/api'
 import {
   createWebhookDestination,
@@ -18,6 +12,7 @@ import {
   waitForDelivery,
 } from '../support/delivery-helpers'
 import type { Fault } from '../support/peers'
+import { batchOf, captureReleases, consume, stopCapturing } from '../support/queue-consumer'
 import {
   deliver,
   eventually,
@@ -186,39 +181,6 @@ describe('faults inside the service: nothing accepted is lost', () => {
   })
 })
 
-/**
- * Captures what an organization's object releases instead of sending it, so the consumer
- * can be unit-tested with exactly the messages the queue would carry.
- */
-async function captureReleases(organizationId: string): Promise<AttemptMessage[]> {
-  const captured: AttemptMessage[] = []
-  await insideOrganization(organizationId, (instance) => {
-    instance.queueSender = async (_queue, batch) => {
-      for (const message of batch) captured.push(message.body as AttemptMessage)
-    }
-  })
-  return captured
-}
-
-function batchOf(queue: string, messages: AttemptMessage[]) {
-  return createMessageBatch<AttemptMessage>(
-    queue,
-    messages.map((body, index) => ({
-      id: `${body.deliveryId}-${index}`,
-      timestamp: new Date(),
-      attempts: 1,
-      body,
-    })),
-  )
-}
-
-async function consume(batch: MessageBatch<AttemptMessage>, serviceEnv: typeof env = env) {
-  const ctx = createExecutionContext()
-  const handler = worker.queue as ExportedHandlerQueueHandler<typeof env, AttemptMessage>
-  await handler(batch, serviceEnv, ctx)
-  return getQueueResult(batch, ctx)
-}
-
 describe('delivery queue consumer (unit, platform batch helpers)', () => {
   it('Should ack what was recorded and retry the rest when recording fails part-way through a batch', async () => {
     const reachable = await createTenant('faults')
@@ -232,13 +194,7 @@ describe('delivery queue consumer (unit, platform batch helpers)', () => {
     const a2 = await deliver(reachable.apiKey, seedDelivery(hookA.id))
     await eventually('three releases', async () => capturedA.length + capturedB.length === 3)
     // Stop capturing: later releases (none expected) go to the queue again.
-    for (const tenant of [reachable, unreachable]) {
-      await insideOrganization(tenant.organizationId, (instance) => {
-        instance.queueSender = async (queue, batch) => {
-          await queue.sendBatch(batch)
-        }
-      })
-    }
+    for (const tenant of [reachable, unreachable]) await stopCapturing(tenant.organizationId)
 
     // The middle message's organization object cannot be reached while the batch runs.
     const brokenId = env.ORGANIZATIONS.idFromName(unreachable.organizationId)
@@ -292,11 +248,7 @@ describe('delivery queue consumer (unit, platform batch helpers)', () => {
     const captured = await captureReleases(tenant.organizationId)
     const accepted = await deliver(tenant.apiKey, seedDelivery([first.id, broken.id, last.id]))
     await eventually('three releases', async () => captured.length === 3)
-    await insideOrganization(tenant.organizationId, (instance) => {
-      instance.queueSender = async (queue, batch) => {
-        await queue.sendBatch(batch)
-      }
-    })
+    await stopCapturing(tenant.organizationId)
 
     // The middle destination's stored credentials cannot be opened: loading it throws.
     const row = await env.DB.prepare('SELECT secrets FROM destinations WHERE id = ?')
@@ -339,11 +291,7 @@ describe('delivery queue consumer (unit, platform batch helpers)', () => {
     const captured = await captureReleases(tenant.organizationId)
     const accepted = await deliver(tenant.apiKey, seedDelivery(hook.id))
     await eventually('one release', async () => captured.length === 1)
-    await insideOrganization(tenant.organizationId, (instance) => {
-      instance.queueSender = async (queue, batch) => {
-        await queue.sendBatch(batch)
-      }
-    })
+    await stopCapturing(tenant.organizationId)
 
     const result = await consume(batchOf('audit-deliveries-dlq', captured))
     expect(result.explicitAcks).toEqual([`${accepted.deliveryId}-0`])
