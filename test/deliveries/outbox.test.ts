@@ -13,6 +13,8 @@ import {
   seedDelivery,
   waitForDelivery,
 } from '../support/delivery-helpers'
+import { captureReleases } from '../support/queue-consumer'
+import { eventually, insideOrganization } from '../support/reliability'
 
 const priorityOf = (request: { body: string }) =>
   (JSON.parse(request.body) as { tags: string[] }).tags[0]
@@ -259,6 +261,50 @@ describe('the outbox', () => {
     const requests = await receivedAt(hook.path)
     expect(requests.map((r) => r.status)).toEqual([503, 200])
     expect(new Set(requests.map((r) => r.headers['webhook-id'])).size).toBe(1)
+  })
+
+  it('releases due retries among queued deliveries by priority then sequence, and holds a retry not yet due', async () => {
+    const tenant = await createTenant()
+    const hook = await createWebhookDestination(tenant.apiKey)
+    const captured = await captureReleases(tenant.organizationId)
+    const priorities = [5, 5, 5, 5, 7]
+    const accepted = await call('/v1/deliveries/batch', {
+      token: tenant.apiKey,
+      body: {
+        deliveries: priorities.map((priority) => seedDelivery(hook.id, { options: { priority } })),
+      },
+    })
+    expect(accepted.status).toBe(200)
+    await eventually('five releases', async () => captured.length === 5)
+    const sequences = captured.map((message) => message.sequence).sort((a, b) => a - b)
+    const [first, second, third, fourth, urgent] = sequences as number[]
+    // As if every attempt had been lost: the first and third failed once and retry (the
+    // third not before an hour), the others wait as queued.
+    await insideOrganization(tenant.organizationId, (_instance, sql) => {
+      const now = Date.now()
+      const put = (sequence: number, status: string, attempts: number, dueMs: number) =>
+        sql.exec(
+          'UPDATE targets SET status = ?, attempts = ?, next_attempt_ms = ?, lease = NULL, released_ms = NULL WHERE sequence = ?',
+          status,
+          attempts,
+          dueMs,
+          sequence,
+        )
+      put(first as number, 'retrying', 1, now - 1000)
+      put(second as number, 'queued', 0, now - 1000)
+      put(third as number, 'retrying', 1, now + 3_600_000)
+      put(fourth as number, 'queued', 0, now - 1000)
+      put(urgent as number, 'queued', 0, now - 1000)
+    })
+    captured.length = 0
+
+    await runDurableObjectAlarm(organizationStub(env, tenant.organizationId))
+    expect(captured.map((message) => [message.sequence, message.attempt])).toEqual([
+      [urgent, 1],
+      [first, 2],
+      [second, 1],
+      [fourth, 1],
+    ])
   })
 
   it("answers 404 for another tenant's delivery on every verb", async () => {

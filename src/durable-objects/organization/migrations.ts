@@ -85,6 +85,9 @@ export const ORGANIZATION_SCHEMA_STEPS: readonly string[] = [
      last_success_ms INTEGER,
      recent TEXT NOT NULL DEFAULT '[]'
    );`,
+  // The outbox asks after every report whether a destination has work due; this answers
+  // it without reading the backlog.
+  'CREATE INDEX IF NOT EXISTS targets_pending ON targets (destination_id, status, next_attempt_ms);',
 ]
 
 /** Applies the steps not yet applied; runs inside the constructor's blockConcurrencyWhile. */

@@ -73,12 +73,7 @@ export class Outbox {
   release(now: number, context: ReleaseContext): Release {
     const wake: number[] = []
     const messages: Release['messages'] = []
-    const due = this.sql
-      .exec<{ destination_id: string }>(
-        `SELECT DISTINCT destination_id FROM targets WHERE status IN ${PENDING} AND next_attempt_ms <= ?`,
-        now,
-      )
-      .toArray()
+    const due = this.destinationsWithDueWork(now)
     const inFlight = new Map(
       this.sql
         .exec<{ destination_id: string; n: number }>(
@@ -87,7 +82,7 @@ export class Outbox {
         .toArray()
         .map((row) => [row.destination_id, row.n]),
     )
-    for (const { destination_id: destinationId } of due) {
+    for (const destinationId of due) {
       const destination = context.directory.get(destinationId)
       if (!destination) {
         this.skipDestination(destinationId, 'destination_deleted', now)
@@ -133,18 +128,52 @@ export class Outbox {
       )
       .one().at
     if (oldestLease !== null) wake.push(oldestLease + LEASE_MS)
+    // One delivery's messages to its destinations side by side: they reach the consumer in
+    // the same batch, which opens the payload once for all of them.
+    messages.sort((a, b) => b.priority - a.priority || a.message.sequence - b.message.sequence)
     return { messages, wakeAtMs: wake.length > 0 ? Math.min(...wake) : null }
   }
 
-  private parallelBatch(destinationId: string, now: number, limit: number): TargetRow[] {
+  /**
+   * Destinations with pending work due now. Runs after every report, so it must not grow
+   * with the backlog: a skip-scan lists each destination once from its index, then one
+   * indexed probe per destination (a DISTINCT over pending rows read all of them).
+   */
+  private destinationsWithDueWork(now: number): string[] {
     return this.sql
-      .exec<TargetRow>(
-        `SELECT * FROM targets WHERE destination_id = ? AND status IN ${PENDING} AND next_attempt_ms <= ? ORDER BY priority DESC, sequence LIMIT ?`,
-        destinationId,
+      .exec<{ id: string }>(
+        `WITH RECURSIVE known(id) AS (
+           SELECT min(destination_id) FROM targets
+           UNION ALL SELECT (SELECT min(destination_id) FROM targets WHERE destination_id > known.id) FROM known WHERE known.id IS NOT NULL
+         )
+         SELECT id FROM known WHERE id IS NOT NULL
+           AND EXISTS (SELECT 1 FROM targets WHERE destination_id = known.id AND status IN ${PENDING} AND next_attempt_ms <= ?)`,
         now,
-        limit,
       )
       .toArray()
+      .map((row) => row.id)
+  }
+
+  /**
+   * The next `limit` due rows in priority and sequence order. One ordered walk of the
+   * ready index per pending state, merged here: with both states in one query SQLite
+   * sorts every pending row of the destination to return the first few. The `+` keeps
+   * the due filter off the index so the walk follows the index order.
+   */
+  private parallelBatch(destinationId: string, now: number, limit: number): TargetRow[] {
+    const walk = (status: 'queued' | 'retrying') =>
+      this.sql
+        .exec<TargetRow>(
+          'SELECT * FROM targets WHERE destination_id = ? AND status = ? AND +next_attempt_ms <= ? ORDER BY priority DESC, sequence LIMIT ?',
+          destinationId,
+          status,
+          now,
+          limit,
+        )
+        .toArray()
+    return [...walk('queued'), ...walk('retrying')]
+      .sort((a, b) => b.priority - a.priority || a.sequence - b.sequence)
+      .slice(0, limit)
   }
 
   /** Strict order: the earliest unsettled delivery, alone, and only when nothing is in flight. */
