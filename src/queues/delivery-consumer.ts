@@ -4,10 +4,12 @@
  * a message is acknowledged only after its result is recorded there, and retried by the
  * queue otherwise, so an attempt is never lost between the handler and the record.
  * Once recorded, the batch's attempts and their verdicts go to the metrics in one write.
+ * Logs: one summary line per batch, and a line of its own for every attempt that did not
+ * deliver; the attempts themselves are recorded in the organization's object.
  */
 import { buildEnvelope, messageIdFor } from '../delivery/envelope'
 import type { AttemptMessage, QueueMessage } from '../delivery/messages'
-import { openPayload } from '../delivery/payload'
+import { openPayload, type PayloadTexts } from '../delivery/payload'
 import type { AttemptReport } from '../durable-objects/organization/outbox'
 import { organizationStub } from '../durable-objects/organization-stub'
 import type { ServiceEnv } from '../env'
@@ -25,6 +27,8 @@ export async function consumeDeliveries(
   batch: MessageBatch<QueueMessage>,
   env: ServiceEnv,
 ): Promise<void> {
+  const started = Date.now()
+  const payloads: PayloadMemo = new Map()
   const pending: {
     message: Message<QueueMessage>
     report: AttemptReport
@@ -38,12 +42,13 @@ export async function consumeDeliveries(
         message.ack()
         return
       }
-      const { report, destinationType } = await attempt(body, env)
+      const { report, destinationType } = await attempt(body, env, payloads)
       pending.push({ message, report, organizationId: body.organizationId, destinationType })
     }),
   )
   const byOrganization = Map.groupBy(pending, (entry) => entry.organizationId)
   const metrics: MetricEvent[] = []
+  let unrecorded = 0
   await Promise.all(
     [...byOrganization].map(async ([organizationId, entries]) => {
       try {
@@ -70,16 +75,45 @@ export async function consumeDeliveries(
           messages: entries.length,
         })
         for (const entry of entries) entry.message.retry({ delaySeconds: REPORT_RETRY_SECONDS })
+        unrecorded += entries.length
       }
     }),
   )
   await recordMetricEvents(env, metrics)
+  log.info({
+    event: 'delivery_batch',
+    queue: batch.queue,
+    messages: batch.messages.length,
+    ...countOutcomes(pending.map((entry) => entry.report.outcome)),
+    organizations: byOrganization.size,
+    unrecorded,
+    durationMs: Date.now() - started,
+  })
 }
+
+/** How many attempts of a batch ended each way, for its summary line. */
+function countOutcomes(outcomes: readonly Outcome[]): {
+  delivered: number
+  retryable: number
+  permanent: number
+} {
+  const counts = { delivered: 0, retryable: 0, permanent: 0 }
+  for (const outcome of outcomes) counts[outcome.kind] += 1
+  return counts
+}
+
+/**
+ * Payloads opened during one batch, by delivery: a delivery to several destinations
+ * usually arrives as neighbouring messages of one batch, and is decrypted once. It lives
+ * only as long as the batch, so it holds nothing between invocations.
+ */
+type PayloadMemo = Map<string, Promise<PayloadTexts | null>>
 
 /** Makes one attempt; every failure becomes an outcome value, never an exception. */
 async function attempt(
   message: AttemptMessage,
   env: ServiceEnv,
+  payloads: PayloadMemo,
 ): Promise<{ report: AttemptReport; destinationType: string }> {
   const started = Date.now()
   let outcome: Outcome
@@ -99,7 +133,7 @@ async function attempt(
       }
     } else {
       destinationType = destination.type
-      const payload = await loadPayload(env, message)
+      const payload = await loadPayloadOnce(env, message, payloads)
       if (!payload) {
         outcome = {
           kind: 'permanent',
@@ -153,18 +187,20 @@ async function attempt(
     }
   }
   const durationMs = Date.now() - started
-  log.info({
-    event: 'delivery_attempt',
-    requestId: message.requestId ?? undefined,
-    organizationId: message.organizationId,
-    deliveryId: message.deliveryId,
-    destinationId: message.destinationId,
-    attempt: message.attempt,
-    outcome: outcome.kind,
-    code: outcome.kind === 'delivered' ? undefined : outcome.code,
-    status: outcome.kind === 'delivered' ? outcome.reference.httpStatus : outcome.httpStatus,
-    durationMs,
-  })
+  // Deliveries are counted in the batch's summary line; what did not deliver is logged on its own.
+  if (outcome.kind !== 'delivered')
+    log.warn({
+      event: 'delivery_attempt',
+      requestId: message.requestId ?? undefined,
+      organizationId: message.organizationId,
+      deliveryId: message.deliveryId,
+      destinationId: message.destinationId,
+      attempt: message.attempt,
+      outcome: outcome.kind,
+      code: outcome.code,
+      status: outcome.httpStatus,
+      durationMs,
+    })
   return {
     destinationType,
     report: {
@@ -179,7 +215,21 @@ async function attempt(
   }
 }
 
-async function loadPayload(env: ServiceEnv, message: AttemptMessage) {
+function loadPayloadOnce(
+  env: ServiceEnv,
+  message: AttemptMessage,
+  payloads: PayloadMemo,
+): Promise<PayloadTexts | null> {
+  const key = `${message.organizationId}/${message.deliveryId}`
+  let payload = payloads.get(key)
+  if (!payload) {
+    payload = loadPayload(env, message)
+    payloads.set(key, payload)
+  }
+  return payload
+}
+
+async function loadPayload(env: ServiceEnv, message: AttemptMessage): Promise<PayloadTexts | null> {
   if (message.payload !== null) return openPayload(env.ENCRYPTION_KEYS, message.payload)
   if (message.payloadRef === null) return null
   const object = await env.ARTIFACTS.get(message.payloadRef)

@@ -125,8 +125,8 @@ describe('log hygiene', () => {
     expect(refused.status).toBe(400)
 
     const text = logs()
-    // The capture works: the attempts were logged.
-    expect(text).toContain('"event":"delivery_attempt"')
+    // The capture works: batches were summed up, and the injected 500 was logged with its ids.
+    expect(text).toContain('"event":"delivery_batch"')
     expect(text).toContain(accepted.json.deliveryId)
     const keyMaterial = (env.ENCRYPTION_KEYS as string)
       .split(',')
