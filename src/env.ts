@@ -3,6 +3,8 @@
  * generated from wrangler.toml by `npm run types`; optional secrets and bindings that a
  * deployment may leave out are added here.
  */
+import type { ApiKeyCheck } from './middleware/auth'
+
 export interface ServiceEnv extends Env {
   AWS_ACCESS_KEY_ID?: string
   AWS_SECRET_ACCESS_KEY?: string
@@ -20,6 +22,8 @@ export interface RequestVariables {
   principal: Principal
   /** The authenticated key's organization (absent on admin and public routes). */
   organizationId: string
+  /** The tenant key presented and its object's verdict (see `ApiKeyCheck`). */
+  apiKeyCheck: ApiKeyCheck
   /** The request body as received, for idempotency hashing and raw payload passthrough. */
   rawBody: string
 }

@@ -17,7 +17,12 @@ import {
   setDestinationDisabled,
 } from '../services/destinations/repository'
 import { acceptedEvents, recordMetricEvents } from '../services/metrics/recorder'
-import { type ApiKeyRecord, ApiKeyStore, type KeyCheck } from './organization/api-keys'
+import {
+  type ApiKeyRecord,
+  ApiKeyStore,
+  type KeyCheck,
+  type KeyCredentials,
+} from './organization/api-keys'
 import { type DestinationOverview, destinationOverview } from './organization/backlog'
 import {
   type AcceptItem,
@@ -123,9 +128,13 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
 
   /** Checks a presented key by id and hash; a disabled organization refuses every key. */
   async authenticate(keyId: string, keyHash: string): Promise<KeyCheck> {
+    return this.checkKey({ keyId, keyHash }, Date.now())
+  }
+
+  private checkKey(key: KeyCredentials, now: number): KeyCheck {
     const identity = this.meta.identity()
     if (!identity) return { ok: false, reason: 'unknown' }
-    const check = this.apiKeys.check(keyId, keyHash, new Date())
+    const check = this.apiKeys.check(key.keyId, key.keyHash, new Date(now))
     if (check.ok && identity.status === 'disabled')
       return { ok: false, reason: 'organization_disabled' }
     return check
@@ -144,12 +153,21 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
   // Deliveries
 
   /**
-   * Accepts deliveries, each atomically: sequence number, idempotency key, delivery and
-   * outbox rows are written before this returns, so a 202 always stands for stored work.
+   * Checks the presented key exactly as `authenticate` does, then accepts deliveries, each
+   * atomically: sequence number, idempotency key, delivery and outbox rows are written
+   * before this returns, so a 202 always stands for stored work. A refused key writes
+   * nothing and gets no results.
    */
-  async accept(items: AcceptItem[], requestId: string | null): Promise<AcceptResult[]> {
+  async accept(
+    key: KeyCredentials,
+    items: AcceptItem[],
+    requestId: string | null,
+  ): Promise<{ key: KeyCheck; results: AcceptResult[] }> {
     const now = Date.now()
     await this.directory.refresh(now)
+    // After the last await before the writes, so no revocation can fall between the two.
+    const check = this.checkKey(key, now)
+    if (!check.ok) return { key: check, results: [] }
     const settings = this.settings()
     const bucket = this.ingestLimiter(settings, now)
     const context = {
@@ -162,7 +180,7 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
     }
     const results = items.map((item) => this.deliveries.accept(item, context))
     if (results.some((result) => result.kind === 'accepted')) await this.wakeSoon(now)
-    return results
+    return { key: check, results }
   }
 
   /**

@@ -2,8 +2,13 @@
  * Bearer authentication. Admin routes take the operator's `ADMIN_TOKEN`; every other /v1
  * route takes a tenant key, checked by the key's own organization object so that a
  * revocation holds from the next request on. Failures answer 401 with WWW-Authenticate.
+ *
+ * The two ingest routes get the object's verdict from their own `accept` call instead of
+ * a call of their own (one round trip per request on the hottest path); see
+ * `ApiKeyCheck` for what keeps that as strict as the check before the route.
  */
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
+import type { KeyCheck, KeyCredentials } from '../durable-objects/organization/api-keys'
 import { organizationStub } from '../durable-objects/organization-stub'
 import type { AppEnv } from '../env'
 import { parseApiKey } from '../lib/api-key-format'
@@ -12,6 +17,16 @@ import { ApiError } from '../lib/errors'
 
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="audit-delivery"' }
 
+/** Routes (method and exact path) whose handler has the key checked inside `accept`. */
+const CHECKED_BY_ACCEPT = new Set(['POST /v1/deliveries', 'POST /v1/deliveries/batch'])
+
+/**
+ * Above this declared body size the key is checked before the route even so: an unknown
+ * or revoked key must not get a large body parsed and sealed before its 401, and one more
+ * round trip is nothing next to that work.
+ */
+const DEFERRED_CHECK_MAX_BODY_BYTES = 32 * 1024
+
 function bearer(header: string | undefined): string | null {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')
   return match ? (match[1] as string) : null
@@ -19,6 +34,15 @@ function bearer(header: string | undefined): string | null {
 
 function unauthorized(message: string): ApiError {
   return new ApiError('unauthorized', message, { headers: CHALLENGE })
+}
+
+/** The error of a key the organization's object refused, wherever the check ran. */
+function refusal(reason: Extract<KeyCheck, { ok: false }>['reason']): ApiError {
+  if (reason === 'organization_disabled')
+    return new ApiError('organization_disabled', 'The organization is disabled')
+  return unauthorized(
+    reason === 'unknown' ? 'The API key is not valid' : `The API key is ${reason}`,
+  )
 }
 
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -49,6 +73,56 @@ async function organizationExists(db: D1Database, organizationId: string): Promi
   return row !== null
 }
 
+/**
+ * A tenant key that passed the cheap checks (shape, organization in D1), and its object's
+ * verdict once known. Until an accepting verdict is recorded the request is not
+ * authenticated: no `principal` or `organizationId` is set, so no route can take the key
+ * for a checked one. A refusing verdict is final and answers exactly what the check before
+ * the route answers. On the ingest routes the verdict may come from `accept`; if the route
+ * ends without one, the middleware asks after it and a refusal replaces whatever the route
+ * answered.
+ */
+export class ApiKeyCheck {
+  private verdict: KeyCheck | null = null
+  private asking: Promise<KeyCheck> | null = null
+
+  constructor(
+    /** The organization the key names; not yet proven to be the caller's. */
+    readonly organizationId: string,
+    /** What the object checks the key by; pass them to `accept`. */
+    readonly credentials: KeyCredentials,
+    private readonly ask: () => Promise<KeyCheck>,
+    private readonly onAccepted: () => void,
+  ) {}
+
+  /** Records the object's verdict; throws the refusal when the key failed. */
+  settle(verdict: KeyCheck): void {
+    if (this.verdict?.ok !== false) this.verdict = verdict
+    if (!this.verdict.ok) throw refusal(this.verdict.reason)
+    this.onAccepted()
+  }
+
+  /** Whether the object refused the key (a refusal is final). */
+  get refused(): boolean {
+    return this.verdict?.ok === false
+  }
+
+  /** Asks the object now unless a verdict is in: before work the `accept` call does not cover. */
+  async confirm(): Promise<void> {
+    if (!this.verdict) {
+      this.asking ??= this.ask()
+      const verdict = await this.asking
+      this.verdict ??= verdict
+    }
+    this.settle(this.verdict)
+  }
+}
+
+function authenticated(c: Context<AppEnv>, organizationId: string, keyId: string): void {
+  c.set('principal', { kind: 'apiKey', organizationId, keyId })
+  c.set('organizationId', organizationId)
+}
+
 export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearer(c.req.header('authorization'))
   if (!token) throw unauthorized('Authorization: Bearer <api key> is required')
@@ -56,23 +130,34 @@ export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!parsed || !(await organizationExists(c.env.DB, parsed.organizationId))) {
     throw unauthorized('The API key is not valid')
   }
-  const check = await organizationStub(c.env, parsed.organizationId).authenticate(
-    parsed.keyId,
-    await sha256Hex(token),
+  const { organizationId, keyId } = parsed
+  const credentials = { keyId, keyHash: await sha256Hex(token) }
+  const check = new ApiKeyCheck(
+    organizationId,
+    credentials,
+    () => organizationStub(c.env, organizationId).authenticate(keyId, credentials.keyHash),
+    () => authenticated(c, organizationId, keyId),
   )
-  if (!check.ok) {
-    if (check.reason === 'organization_disabled')
-      throw new ApiError('organization_disabled', 'The organization is disabled')
-    throw unauthorized(
-      check.reason === 'unknown' ? 'The API key is not valid' : `The API key is ${check.reason}`,
-    )
-  }
-  c.set('principal', { kind: 'apiKey', organizationId: parsed.organizationId, keyId: parsed.keyId })
-  c.set('organizationId', parsed.organizationId)
+  c.set('apiKeyCheck', check)
   // Any route may name the organization in its query; it must be the key's own.
   const inQuery = c.req.query('organizationId')
-  if (inQuery !== undefined) scopedOrganization(parsed.organizationId, inQuery)
-  return next()
+  if (!CHECKED_BY_ACCEPT.has(`${c.req.method} ${c.req.path}`) || !smallBody(c)) {
+    await check.confirm()
+    if (inQuery !== undefined) scopedOrganization(organizationId, inQuery)
+    return next()
+  }
+  try {
+    if (inQuery !== undefined) scopedOrganization(organizationId, inQuery)
+    await next()
+  } finally {
+    // Whatever the route answered or threw, a refused key answers its refusal.
+    await check.confirm()
+  }
+}
+
+function smallBody(c: Context<AppEnv>): boolean {
+  const declared = c.req.header('content-length')
+  return declared !== undefined && Number(declared) <= DEFERRED_CHECK_MAX_BODY_BYTES
 }
 
 /**

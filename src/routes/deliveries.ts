@@ -83,7 +83,8 @@ router.openapi(
   }),
   async (c) => {
     const input = c.req.valid('json')
-    const organizationId = scopedOrganization(c.get('organizationId'), input.organizationId)
+    const keyCheck = c.get('apiKeyCheck')
+    const organizationId = scopedOrganization(keyCheck.organizationId, input.organizationId)
     const headerKey = c.req.valid('header')['idempotency-key']
     const bodyKey = input.options.idempotencyKey
     if (headerKey !== undefined && bodyKey !== undefined && headerKey !== bodyKey) {
@@ -108,11 +109,14 @@ router.openapi(
       { input, text: c.get('rawBody') },
       0,
       bodyKey ?? headerKey ?? null,
+      () => keyCheck.confirm(),
     )
     const stub = organizationStub(c.env, organizationId)
-    const [result] = await stub.accept([item], c.get('requestId'))
+    const outcome = await stub.accept(keyCheck.credentials, [item], c.get('requestId'))
+    c.executionCtx.waitUntil(discardUnusedPayloads(c.env, [item], outcome.results))
+    keyCheck.settle(outcome.key)
+    const [result] = outcome.results
     if (!result) throw new Error('accept returned no result')
-    c.executionCtx.waitUntil(discardUnusedPayloads(c.env, [item], [result]))
     if (result.kind === 'rejected') throw await rejection(result, () => stub.ingestRetryAfterMs())
     if (result.kind === 'duplicate') {
       c.header('Idempotent-Replayed', 'true')
@@ -141,7 +145,8 @@ router.openapi(
   }),
   async (c) => {
     const { deliveries } = c.req.valid('json')
-    const keyOrganization = c.get('organizationId')
+    const keyCheck = c.get('apiKeyCheck')
+    const keyOrganization = keyCheck.organizationId
     const texts = batchItemTexts(c.get('rawBody'))
     type Result = z.infer<typeof BatchResultSchema>['results'][number]
     const results: Result[] = new Array(deliveries.length)
@@ -182,9 +187,11 @@ router.openapi(
             { input: parsed.data, text: texts.get(index) as string },
             index,
             parsed.data.options.idempotencyKey ?? null,
+            () => keyCheck.confirm(),
           )
         } catch (error) {
-          if (!(error instanceof ApiError)) throw error
+          // A refused key is the request's answer, never one item's.
+          if (!(error instanceof ApiError) || keyCheck.refused) throw error
           results[index] = {
             index,
             status: 'rejected',
@@ -195,11 +202,18 @@ router.openapi(
       }),
     )
     const items = prepared.filter((item) => item !== null)
-    const accepted =
-      items.length > 0
-        ? await organizationStub(c.env, keyOrganization).accept(items, c.get('requestId'))
-        : []
-    c.executionCtx.waitUntil(discardUnusedPayloads(c.env, items, accepted))
+    // With nothing to accept, the key is still checked: by the middleware after this route.
+    let accepted: AcceptResult[] = []
+    if (items.length > 0) {
+      const outcome = await organizationStub(c.env, keyOrganization).accept(
+        keyCheck.credentials,
+        items,
+        c.get('requestId'),
+      )
+      c.executionCtx.waitUntil(discardUnusedPayloads(c.env, items, outcome.results))
+      keyCheck.settle(outcome.key)
+      accepted = outcome.results
+    }
     countAccepted(
       c,
       keyOrganization,

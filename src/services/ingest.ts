@@ -50,13 +50,18 @@ export function batchItemTexts(body: string): Map<number, string> {
   return texts
 }
 
-/** Builds what the organization's object stores for one delivery. */
+/**
+ * Builds what the organization's object stores for one delivery. `authorizeUpload` runs
+ * before a large payload is written to R2 and throws when the caller may not write: the
+ * object checks the key only when it accepts, after this.
+ */
 export async function prepareDelivery(
   env: ServiceEnv,
   organizationId: string,
   raw: RawDelivery,
   index: number,
   idempotencyKey: string | null,
+  authorizeUpload: () => Promise<void>,
 ): Promise<AcceptItem> {
   const { data, metadata } = payloadTexts(raw.text)
   if (data === null) throw new Error('payload.data span missing after validation')
@@ -76,6 +81,7 @@ export async function prepareDelivery(
   let payloadRef: string | null = null
   // Decided on the sealed text, which is what travels: escapes and base64 can triple it.
   if (sealed.length > INLINE_SEALED_LIMIT_CHARS) {
+    await authorizeUpload()
     payloadRef = r2Keys.payload(organizationId, `pl_${randomToken(20)}`)
     await env.ARTIFACTS.put(payloadRef, sealed)
     sealedPayload = null

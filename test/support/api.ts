@@ -24,6 +24,9 @@ export async function call(path: string, options: CallOptions = {}) {
   else if (options.body !== undefined) body = JSON.stringify(options.body)
   if (body !== undefined && !headers.has('content-type'))
     headers.set('content-type', 'application/json')
+  // As an HTTP client would: the Worker decides some things by the declared length.
+  if (body !== undefined && !headers.has('content-length'))
+    headers.set('content-length', String(new TextEncoder().encode(body).byteLength))
   const response = await exports.default.fetch(
     new Request(`${BASE}${path}`, {
       method: options.method ?? (body === undefined ? 'GET' : 'POST'),

@@ -17,6 +17,12 @@ export interface ApiKeyRecord {
   lastUsedAt: string | null
 }
 
+/** What a presented key is checked by: its id and the SHA-256 of the whole key. */
+export interface KeyCredentials {
+  keyId: string
+  keyHash: string
+}
+
 export type KeyCheck =
   | { ok: true; keyId: string }
   | { ok: false; reason: 'unknown' | 'revoked' | 'expired' | 'organization_disabled' }
