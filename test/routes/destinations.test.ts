@@ -432,6 +432,48 @@ describe('DELETE /v1/destinations/{id}', () => {
       requestId: expect.any(String),
     })
   })
+
+  it('Should refuse to delete a destination an alert rule watches or notifies, until the rule is gone (409)', async () => {
+    const tenant = await createTenant()
+    const watched = await create(tenant, webhook('Watched'))
+    const pager = await create(tenant, webhook('Pager'))
+    const rule = await call('/v1/alert-rules', {
+      token: tenant.apiKey,
+      body: {
+        name: 'Slow partner',
+        kind: 'latency',
+        condition: { thresholdMs: 2000 },
+        destinationId: watched.json.id,
+        notify: [pager.json.id],
+      },
+    })
+    expect(rule.status).toBe(201)
+    for (const id of [watched.json.id, pager.json.id]) {
+      const refused = await call(`/v1/destinations/${id}`, {
+        method: 'DELETE',
+        token: tenant.apiKey,
+      })
+      expect(refused.status).toBe(409)
+      expect(refused.json.error).toEqual({
+        code: 'conflict',
+        message: `Destination "${id}" is used by alert rule ${rule.json.id}; change or delete the rule first`,
+        details: { referencedBy: [rule.json.id] },
+        requestId: expect.any(String),
+      })
+      const still = await call(`/v1/destinations/${id}`, { token: tenant.apiKey })
+      expect(still.status).toBe(200)
+    }
+    const ruleGone = await call(`/v1/alert-rules/${rule.json.id}`, {
+      method: 'DELETE',
+      token: tenant.apiKey,
+    })
+    expect(ruleGone.status).toBe(200)
+    const removed = await call(`/v1/destinations/${pager.json.id}`, {
+      method: 'DELETE',
+      token: tenant.apiKey,
+    })
+    expect(removed.status).toBe(200)
+  })
 })
 
 describe('PUT and DELETE /v1/destinations/{id}/default', () => {

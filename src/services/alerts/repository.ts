@@ -78,6 +78,24 @@ export async function enabledAlertRules(db: D1Database): Promise<AlertRule[]> {
   return rows.map(({ rule }) => toAlertRule(rule))
 }
 
+/** Ids of the organization's rules that watch or notify the destination, in creation order. */
+export async function alertRulesUsing(
+  db: D1Database,
+  organizationId: string,
+  destinationId: string,
+): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id FROM alert_rules
+       WHERE organization_id = ?1
+         AND (destination_id = ?2 OR EXISTS (SELECT 1 FROM json_each(notify) WHERE value = ?2))
+       ORDER BY created_at, id`,
+    )
+    .bind(organizationId, destinationId)
+    .all<{ id: string }>()
+  return results.map((row) => row.id)
+}
+
 /** Inserts or replaces a rule's stored fields (everything but `lastFiredAt`). */
 export function saveStatement(db: D1Database, rule: AlertRule): D1PreparedStatement {
   return db

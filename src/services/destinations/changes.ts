@@ -15,6 +15,7 @@ import {
   DeliveryPolicySchema,
   type UpdateDestinationInput,
 } from '../../schemas/destination'
+import { alertRulesUsing } from '../alerts/repository'
 import { type AuditChange, auditStatement } from '../audit-log'
 import { fillGeneratedSecrets, generateWebhookSecret } from './generated-secrets'
 import { checkDestinationInput, validationFailure } from './input-checks'
@@ -148,8 +149,9 @@ export async function updateDestination(
 
 /**
  * Deletes a destination. Refused (409) while another configuration points at it: a
- * download destination that sends its links through it, or the organization's alert
- * destination. The organization's object then ends its pending deliveries as skipped.
+ * download destination that sends its links through it, the organization's alert
+ * destination, or an alert rule that watches it or sends to it (alerts must not fall
+ * silent because their destination went away). The organization's object then ends its pending deliveries as skipped.
  */
 export async function deleteDestination(ctx: ChangeContext, id: string): Promise<void> {
   const current = await requireDestination(ctx.env, ctx.organizationId, id)
@@ -167,6 +169,14 @@ export async function deleteDestination(ctx: ChangeContext, id: string): Promise
       'conflict',
       `Destination "${id}" receives the organization's operational events (settings security.alertDestinationId); choose another one first`,
       { details: { referencedBy: ['settings.security.alertDestinationId'] } },
+    )
+  }
+  const rules = await alertRulesUsing(ctx.env.DB, ctx.organizationId, id)
+  if (rules.length > 0) {
+    throw new ApiError(
+      'conflict',
+      `Destination "${id}" is used by alert rule ${rules.join(', ')}; change or delete the rule first`,
+      { details: { referencedBy: rules } },
     )
   }
   await commit(ctx, deleteStatement(ctx.env, ctx.organizationId, id), {
