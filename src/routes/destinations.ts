@@ -185,7 +185,7 @@ router.openapi(
     tags,
     summary: 'Delete a destination',
     description:
-      "Its pending deliveries end as `skipped`. Refused with 409 while a download destination sends its links through it , it is the organization's alert destination, or an alert rule watches it or notifies it.",
+      "Its pending deliveries end as `skipped`. Refused with 409 while a download destination sends its links through it, it is the organization's alert destination, or an alert rule watches it or notifies it.",
     request: { params: IdParams, query: OrganizationQuerySchema },
     responses: { 200: json(Deleted, 'Deleted'), ...errorResponses(401, 403, 404, 409) },
   }),
