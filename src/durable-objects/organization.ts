@@ -301,7 +301,7 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
     const effects: ResultEffects = { disable: [], recovered: [], circuitOpened: [], exhausted: [] }
     const settings = this.settings()
     const verdicts = this.ctx.storage.transactionSync(() =>
-      reports.map((report) => this.outbox.applyResult(report, now, settings, effects)),
+      this.outbox.applyResults(reports, now, settings, effects),
     )
     await this.applyEffects(effects)
     await this.releaseAndSend(now)

@@ -9,6 +9,7 @@ import {
   seedDelivery,
   waitForDelivery,
 } from '../support/delivery-helpers'
+import { batchOf, captureReleases, consume, stopCapturing } from '../support/queue-consumer'
 import {
   deliver,
   deliveryView,
@@ -128,6 +129,33 @@ describe('destination health: the circuit breaker', () => {
       windowSize: 6,
       backlog: { queued: 0, retrying: 0, delivering: 0, oldestAgeMs: null },
     })
+  })
+
+  it('Should count every failure of one consumer batch and open the circuit within it', async () => {
+    const tenant = await tenantWithHealth({ failureThreshold: 3 })
+    const hook = await createWebhookDestination(tenant.apiKey)
+    await injectFault(hook.path, { mode: 'status', status: 500, times: 5 })
+    const captured = await captureReleases(tenant.organizationId)
+    for (let i = 0; i < 5; i++) await deliver(tenant.apiKey, seedDelivery(hook.id))
+    await eventually('five releases', async () => captured.length === 5)
+    await stopCapturing(tenant.organizationId)
+
+    // Five failures reach the object in one report.
+    const result = await consume(batchOf('audit-deliveries', captured))
+    expect(result.explicitAcks).toHaveLength(5)
+    expect(await health(tenant.apiKey, hook.id)).toMatchObject({
+      consecutiveFailures: 5,
+      circuit: 'open',
+      successRate: 0,
+      windowSize: 5,
+      backlog: { queued: 0, retrying: 5, delivering: 0 },
+    })
+    const attempts = await insideOrganization(tenant.organizationId, (_instance, sql) =>
+      sql
+        .exec<{ n: number }>("SELECT count(*) AS n FROM attempts WHERE outcome = 'retryable'")
+        .one(),
+    )
+    expect(attempts.n).toBe(5)
   })
 
   it('Should open again for another cool-down when the probe fails', async () => {

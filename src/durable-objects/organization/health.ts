@@ -38,9 +38,30 @@ interface Row extends Record<string, SqlStorageValue> {
 const WINDOW = 100
 
 export class HealthStore {
+  /** Rows read or changed during `batched`, written back once at its end. */
+  private pending: Map<string, Row> | null = null
+
   constructor(private readonly sql: SqlStorage) {}
 
+  /**
+   * Runs `work` with each destination's row read once and written once, however many
+   * results it records: a report batch holds up to a hundred attempts of a few
+   * destinations. The caller runs it inside a transaction, so a throw writes nothing.
+   */
+  batched<T>(work: () => T): T {
+    this.pending = new Map()
+    try {
+      const result = work()
+      for (const row of this.pending.values()) this.write(row)
+      return result
+    } finally {
+      this.pending = null
+    }
+  }
+
   private row(destinationId: string): Row {
+    const pending = this.pending?.get(destinationId)
+    if (pending) return pending
     return (
       this.sql
         .exec<Row>('SELECT * FROM destination_health WHERE destination_id = ?', destinationId)
@@ -58,6 +79,11 @@ export class HealthStore {
   }
 
   private save(row: Row): void {
+    if (this.pending) this.pending.set(row.destination_id, row)
+    else this.write(row)
+  }
+
+  private write(row: Row): void {
     this.sql.exec(
       `INSERT INTO destination_health (destination_id, consecutive_failures, circuit, opened_ms, first_failure_ms, last_failure_ms, last_success_ms, recent)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -143,6 +169,7 @@ export class HealthStore {
 
   /** Closes the circuit and forgets failures (a destination enabled again starts fresh). */
   reset(destinationId: string): void {
+    this.pending?.delete(destinationId)
     this.sql.exec('DELETE FROM destination_health WHERE destination_id = ?', destinationId)
   }
 

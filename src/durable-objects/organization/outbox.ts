@@ -274,8 +274,20 @@ export class Outbox {
       .toArray().length
   }
 
+  /** Applies a report batch's results in order; each destination's health is written once. */
+  applyResults(
+    reports: readonly AttemptReport[],
+    now: number,
+    settings: Settings,
+    effects: ResultEffects,
+  ): AttemptVerdict[] {
+    return this.health.batched(() =>
+      reports.map((report) => this.applyResult(report, now, settings, effects)),
+    )
+  }
+
   /** Applies one attempt's result: the attempt is always recorded; state moves only for the current lease. */
-  applyResult(
+  private applyResult(
     report: AttemptReport,
     now: number,
     settings: Settings,
