@@ -154,9 +154,9 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
 
   /**
    * Checks the presented key exactly as `authenticate` does, then accepts deliveries, each
-   * atomically: sequence number, idempotency key, delivery and outbox rows are written
-   * before this returns, so a 202 always stands for stored work. A refused key writes
-   * nothing and gets no results.
+   * decided on its own, all in one transaction: sequence numbers, idempotency keys,
+   * delivery and outbox rows are written before this returns, so a 202 always stands for
+   * stored work. A refused key writes nothing and gets no results.
    */
   async accept(
     key: KeyCredentials,
@@ -170,16 +170,21 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
     if (!check.ok) return { key: check, results: [] }
     const settings = this.settings()
     const bucket = this.ingestLimiter(settings, now)
-    const context = {
+    const results = this.deliveries.acceptAll(items, {
       organizationId: this.organizationId(),
       directory: this.directory,
       now,
+      acceptedAt: new Date(now).toISOString(),
       idempotencyTtlMs: settings.limits.idempotencyTtlHours * 3_600_000,
       requestId,
       takeToken: () => bucket.take(now),
+    })
+    const destinations = new Set<string>()
+    for (const result of results) {
+      if (result.kind !== 'accepted') continue
+      for (const target of result.response.destinations) destinations.add(target.destinationId)
     }
-    const results = items.map((item) => this.deliveries.accept(item, context))
-    if (results.some((result) => result.kind === 'accepted')) await this.wakeSoon(now)
+    if (destinations.size > 0) await this.wakeForAccepted(destinations, now)
     return { key: check, results }
   }
 
@@ -211,14 +216,16 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
       requestHash: '',
     }
     const settings = this.settings()
-    const result = this.deliveries.accept(item, {
+    const [result] = this.deliveries.acceptAll([item], {
       organizationId: this.organizationId(),
       directory: this.directory,
       now,
+      acceptedAt: new Date(now).toISOString(),
       idempotencyTtlMs: settings.limits.idempotencyTtlHours * 3_600_000,
       requestId: null,
       takeToken: () => true,
     })
+    if (!result) throw new Error('acceptAll returned no result')
     if (result.kind === 'accepted') {
       await this.wakeSoon(now)
       await recordMetricEvents(this.env, acceptedEvents(this.organizationId(), [result.response]))
@@ -432,6 +439,22 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
       const current = await this.ctx.storage.getAlarm()
       if (current === null || current > next) await this.ctx.storage.setAlarm(next)
     }
+  }
+
+  /**
+   * Arms the alarm for newly accepted work, unless each of its destinations is rate-limited
+   * until the alarm already set or later: that alarm releases the work as soon as it could
+   * go, and a throttled destination with a backlog would otherwise wake the object once
+   * per accepted request for nothing.
+   */
+  private async wakeForAccepted(destinationIds: Set<string>, now: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm()
+    if (current !== null && current <= now) return
+    const couldGoSooner = (destinationId: string) => {
+      const bucket = this.destinationBuckets.get(destinationId)
+      return !bucket || current === null || now + bucket.waitMs(now) < current
+    }
+    if ([...destinationIds].some(couldGoSooner)) await this.ctx.storage.setAlarm(now)
   }
 
   /** Arms the alarm to run now unless it is already due sooner. */

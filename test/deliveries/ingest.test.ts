@@ -282,6 +282,67 @@ describe('POST /v1/deliveries/batch', () => {
     })
   })
 
+  it('numbers the accepted items without gaps around rejected ones, and the next request after them', async () => {
+    const tenant = await createTenant()
+    const hook = await createWebhookDestination(tenant.apiKey)
+    const response = await call('/v1/deliveries/batch', {
+      token: tenant.apiKey,
+      body: {
+        deliveries: [
+          seedDelivery('nope'),
+          seedDelivery(hook.id),
+          seedDelivery('nope'),
+          seedDelivery(hook.id),
+          seedDelivery(hook.id, { payload: { type: '' } }),
+          seedDelivery(hook.id),
+          seedDelivery('nope'),
+        ],
+      },
+    })
+    expect(response.status).toBe(200)
+    expect(
+      response.json.results.map((r: { status: string; sequence?: number }) => r.sequence ?? null),
+    ).toEqual([null, 1, null, 2, null, 3, null])
+    const next = await call('/v1/deliveries', { token: tenant.apiKey, body: seedDelivery(hook.id) })
+    expect(next.json.sequence).toBe(4)
+    const list = await call('/v1/deliveries', { token: tenant.apiKey })
+    expect(list.json.deliveries.map((d: { sequence: number }) => d.sequence)).toEqual([4, 3, 2, 1])
+  })
+
+  it('meets an idempotency key repeated within one batch as a replay or a conflict', async () => {
+    const tenant = await createTenant()
+    const hook = await createWebhookDestination(tenant.apiKey)
+    const same = seedDelivery(hook.id, { options: { idempotencyKey: 'twice' } })
+    const other = seedDelivery(hook.id, {
+      payload: { type: 'other', data: 1 },
+      options: { idempotencyKey: 'twice' },
+    })
+    const response = await call('/v1/deliveries/batch', {
+      token: tenant.apiKey,
+      body: { deliveries: [same, same, other] },
+    })
+    const [first, replay, conflict] = response.json.results
+    expect(first).toEqual({
+      index: 0,
+      status: 'accepted',
+      deliveryId: expect.stringMatching(/^dlv_/),
+      sequence: 1,
+    })
+    expect(replay).toEqual({ ...first, index: 1, status: 'duplicate' })
+    expect(conflict).toEqual({
+      index: 2,
+      status: 'rejected',
+      error: {
+        code: 'idempotency_key_reused',
+        message: 'Idempotency key "twice" was used with a different request',
+      },
+    })
+    // The key was stored with the call: a later request meets it too.
+    const later = await call('/v1/deliveries', { token: tenant.apiKey, body: same })
+    expect(later.status).toBe(200)
+    expect(later.json.deliveryId).toBe(first.deliveryId)
+  })
+
   it('refuses more than 1,000 items', async () => {
     const tenant = await createTenant()
     const response = await call('/v1/deliveries/batch', {

@@ -7,7 +7,7 @@ import {
   seedDelivery,
   waitForDelivery,
 } from '../support/delivery-helpers'
-import { putSettings } from '../support/reliability'
+import { eventually, insideOrganization, putSettings } from '../support/reliability'
 
 /** The most requests that were open at once, each held open by the receiver for `holdMs`. */
 function maxInFlight(arrivals: number[], holdMs: number): number {
@@ -135,5 +135,32 @@ describe('per-destination limits', () => {
     // Queue latency can bunch arrivals a little, never spread them less than the releases.
     expect((arrivals[7] as number) - (arrivals[0] as number)).toBeGreaterThanOrEqual(2700)
     expect(maxInWindow(arrivals, 1000)).toBeLessThanOrEqual(4)
+  })
+
+  it('Should leave the alarm set for a throttled destination when more work for it arrives', async () => {
+    const tenant = await createTenant('limits')
+    const hook = await createWebhookDestination(tenant.apiKey, { delivery: { ratePerSecond: 1 } })
+    const first = await acceptMany(tenant.apiKey, hook.id, 4)
+    const alarm = () =>
+      insideOrganization(tenant.organizationId, (_instance, _sql, state) =>
+        state.storage.getAlarm(),
+      )
+    // The first delivery takes the only token; the alarm then waits for the next one.
+    await eventually('the alarm to wait for a token', async () => {
+      const at = await alarm()
+      return at !== null && at > Date.now() ? at : undefined
+    })
+    let compared = false
+    for (let tries = 0; tries < 5 && !compared; tries++) {
+      const before = await alarm()
+      await acceptMany(tenant.apiKey, hook.id, 1)
+      const after = await alarm()
+      // Only conclusive when the alarm set before could not have fired in between.
+      if (before === null || Date.now() >= before) continue
+      expect(after).toBe(before)
+      compared = true
+    }
+    expect(compared).toBe(true)
+    for (const { deliveryId } of first) await waitForDelivery(tenant.apiKey, deliveryId as string)
   })
 })

@@ -1,8 +1,8 @@
 /**
  * Delivery records of one organization: acceptance (sequence numbers, idempotency keys,
  * the first outbox rows) and the read views. Acceptance is synchronous SQL inside one
- * `transactionSync` per delivery, so each is atomic and concurrent duplicates meet
- * one after the other.
+ * `transactionSync` per accept call, so it is atomic and concurrent duplicates meet one
+ * after the other.
  */
 import { messageIdFor } from '../../delivery/envelope'
 import { rollUpStatus } from '../../delivery/status-rollup'
@@ -14,6 +14,7 @@ import type {
   DeliveryView,
   DestinationStatus,
 } from '../../schemas/delivery'
+import { insertRows } from './bulk-insert'
 import type { DestinationDirectory, ResolutionError } from './directory'
 
 /** One delivery as the Worker hands it over: validated, payload already sealed. */
@@ -89,6 +90,94 @@ export interface DeliveryFilters {
   limit: number
 }
 
+/** What an accept call decides items against. */
+export interface AcceptContext {
+  organizationId: string
+  directory: DestinationDirectory
+  now: number
+  /** `now` as ISO 8601: every delivery of one call is accepted at the same instant. */
+  acceptedAt: string
+  idempotencyTtlMs: number
+  requestId: string | null
+  takeToken: () => boolean
+}
+
+interface RememberedKey {
+  requestHash: string
+  response: AcceptedDelivery
+}
+
+const DELIVERY_COLUMNS = [
+  'id',
+  'sequence',
+  'payload_type',
+  'priority',
+  'correlation_id',
+  'idempotency_key',
+  'tags',
+  'payload',
+  'payload_ref',
+  'payload_bytes',
+  'request_id',
+  'accepted_at',
+  'accepted_ms',
+  'updated_ms',
+] as const
+const TARGET_COLUMNS = [
+  'delivery_id',
+  'destination_id',
+  'sequence',
+  'priority',
+  'label',
+  'type',
+  'status',
+  'next_attempt_ms',
+  'updated_ms',
+] as const
+const IDEMPOTENCY_COLUMNS = [
+  'key',
+  'request_hash',
+  'delivery_id',
+  'response',
+  'created_ms',
+] as const
+/** An expired key is taken again by a new delivery. */
+const IDEMPOTENCY_REUSE = `ON CONFLICT (key) DO UPDATE SET request_hash = excluded.request_hash,
+  delivery_id = excluded.delivery_id, response = excluded.response, created_ms = excluded.created_ms`
+
+/** The rows one accept call writes, gathered while its items are decided. */
+class AcceptWrites {
+  readonly deliveries: SqlStorageValue[][] = []
+  readonly targets: SqlStorageValue[][] = []
+  readonly idempotencyKeys: SqlStorageValue[][] = []
+  /** Keys taken earlier in this call, which a later item must meet like stored ones. */
+  readonly keys = new Map<string, RememberedKey>()
+
+  constructor(private sequence: number) {}
+
+  nextSequence(): number {
+    this.sequence += 1
+    return this.sequence
+  }
+
+  flush(sql: SqlStorage): void {
+    if (this.deliveries.length === 0) return
+    sql.exec(
+      "INSERT INTO meta (key, value) VALUES ('sequence', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      String(this.sequence),
+    )
+    insertRows(sql, 'deliveries', DELIVERY_COLUMNS, this.deliveries)
+    insertRows(sql, 'targets', TARGET_COLUMNS, this.targets)
+    insertRows(
+      sql,
+      'idempotency_keys',
+      IDEMPOTENCY_COLUMNS,
+      this.idempotencyKeys,
+      IDEMPOTENCY_REUSE,
+    )
+  }
+}
+
 /** Rows examined per list call at most, so a rare status filter cannot scan without end. */
 const LIST_SCAN_LIMIT = 5000
 
@@ -107,126 +196,122 @@ export class DeliveryStore {
   }
 
   /**
-   * Accepts one delivery atomically: replay or conflict for a known idempotency key,
-   * otherwise resolve destinations, take the next sequence number and write the
-   * delivery with one outbox row per destination.
+   * Accepts deliveries in one transaction, deciding each on its own and in order: replay
+   * or conflict for a known idempotency key (one taken earlier in the same call included),
+   * otherwise resolve destinations, take the next sequence number and write the delivery
+   * with one outbox row per destination. A rejected item writes nothing, so numbers stay
+   * gap-free. The rows are written together at the end, several per statement, and the
+   * sequence once; any failure rolls the whole call back, so no answer names unstored work.
    */
-  accept(
-    item: AcceptItem,
-    context: {
-      organizationId: string
-      directory: DestinationDirectory
-      now: number
-      idempotencyTtlMs: number
-      requestId: string | null
-      takeToken: () => boolean
-    },
-  ): AcceptResult {
-    return this.storage.transactionSync((): AcceptResult => {
-      const { now } = context
-      if (item.idempotencyKey !== null) {
-        const existing = this.sql
-          .exec<{ request_hash: string; response: string; created_ms: number }>(
-            'SELECT request_hash, response, created_ms FROM idempotency_keys WHERE key = ?',
-            item.idempotencyKey,
-          )
-          .toArray()[0]
-        if (existing && now - existing.created_ms < context.idempotencyTtlMs) {
-          if (existing.request_hash === item.requestHash) {
-            return {
-              index: item.index,
-              kind: 'duplicate',
-              response: JSON.parse(existing.response) as AcceptedDelivery,
-            }
-          }
-          return {
-            index: item.index,
-            kind: 'rejected',
-            error: {
-              code: 'idempotency_key_reused',
-              message: `Idempotency key "${item.idempotencyKey}" was used with a different request`,
-            },
-          }
-        }
-      }
-      const resolved = context.directory.resolve(item.destinations)
-      if (!resolved.ok) return { index: item.index, kind: 'rejected', error: resolved.error }
-      if (!context.takeToken()) {
+  acceptAll(items: readonly AcceptItem[], context: AcceptContext): AcceptResult[] {
+    return this.storage.transactionSync(() => {
+      const writes = new AcceptWrites(this.lastSequence())
+      const results = items.map((item) => this.decide(item, context, writes))
+      writes.flush(this.sql)
+      return results
+    })
+  }
+
+  private decide(item: AcceptItem, context: AcceptContext, writes: AcceptWrites): AcceptResult {
+    const { now } = context
+    if (item.idempotencyKey !== null) {
+      const earlier =
+        writes.keys.get(item.idempotencyKey) ??
+        this.liveIdempotencyKey(item.idempotencyKey, now - context.idempotencyTtlMs)
+      if (earlier) {
+        if (earlier.requestHash === item.requestHash)
+          return { index: item.index, kind: 'duplicate', response: earlier.response }
         return {
           index: item.index,
           kind: 'rejected',
           error: {
-            code: 'rate_limited',
-            message: "The organization's ingest rate limit is exhausted",
+            code: 'idempotency_key_reused',
+            message: `Idempotency key "${item.idempotencyKey}" was used with a different request`,
           },
         }
       }
+    }
+    const resolved = context.directory.resolve(item.destinations)
+    if (!resolved.ok) return { index: item.index, kind: 'rejected', error: resolved.error }
+    if (!context.takeToken()) {
+      return {
+        index: item.index,
+        kind: 'rejected',
+        error: {
+          code: 'rate_limited',
+          message: "The organization's ingest rate limit is exhausted",
+        },
+      }
+    }
 
-      const sequence = this.lastSequence() + 1
-      const deliveryId = newId('delivery')
-      const acceptedAt = new Date(now).toISOString()
-      this.sql.exec(
-        "INSERT INTO meta (key, value) VALUES ('sequence', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        String(sequence),
-      )
-      this.sql.exec(
-        `INSERT INTO deliveries (id, sequence, payload_type, priority, correlation_id, idempotency_key, tags, payload, payload_ref, payload_bytes, request_id, accepted_at, accepted_ms, updated_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    const sequence = writes.nextSequence()
+    const deliveryId = newId('delivery')
+    const acceptedAt = context.acceptedAt
+    writes.deliveries.push([
+      deliveryId,
+      sequence,
+      item.payloadType,
+      item.priority,
+      item.correlationId,
+      item.idempotencyKey,
+      JSON.stringify(item.tags),
+      item.sealedPayload,
+      item.payloadRef,
+      item.payloadBytes,
+      context.requestId,
+      acceptedAt,
+      now,
+      now,
+    ])
+    for (const destination of resolved.destinations) {
+      writes.targets.push([
         deliveryId,
+        destination.id,
         sequence,
-        item.payloadType,
         item.priority,
-        item.correlationId,
+        destination.label,
+        destination.type,
+        'queued',
+        now,
+        now,
+      ])
+    }
+    const response: AcceptedDelivery = {
+      deliveryId,
+      organizationId: context.organizationId,
+      sequence,
+      status: 'queued',
+      acceptedAt,
+      destinations: resolved.destinations.map((d) => ({
+        destinationId: d.id,
+        label: d.label,
+        type: d.type,
+        status: 'queued' as const,
+      })),
+    }
+    if (item.idempotencyKey !== null) {
+      writes.keys.set(item.idempotencyKey, { requestHash: item.requestHash, response })
+      writes.idempotencyKeys.push([
         item.idempotencyKey,
-        JSON.stringify(item.tags),
-        item.sealedPayload,
-        item.payloadRef,
-        item.payloadBytes,
-        context.requestId,
-        acceptedAt,
-        now,
-        now,
-      )
-      for (const destination of resolved.destinations) {
-        this.sql.exec(
-          `INSERT INTO targets (delivery_id, destination_id, sequence, priority, label, type, status, next_attempt_ms, updated_ms)
-           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
-          deliveryId,
-          destination.id,
-          sequence,
-          item.priority,
-          destination.label,
-          destination.type,
-          now,
-          now,
-        )
-      }
-      const response: AcceptedDelivery = {
+        item.requestHash,
         deliveryId,
-        organizationId: context.organizationId,
-        sequence,
-        status: 'queued',
-        acceptedAt,
-        destinations: resolved.destinations.map((d) => ({
-          destinationId: d.id,
-          label: d.label,
-          type: d.type,
-          status: 'queued' as const,
-        })),
-      }
-      if (item.idempotencyKey !== null) {
-        this.sql.exec(
-          `INSERT INTO idempotency_keys (key, request_hash, delivery_id, response, created_ms) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (key) DO UPDATE SET request_hash = excluded.request_hash, delivery_id = excluded.delivery_id, response = excluded.response, created_ms = excluded.created_ms`,
-          item.idempotencyKey,
-          item.requestHash,
-          deliveryId,
-          JSON.stringify(response),
-          now,
-        )
-      }
-      return { index: item.index, kind: 'accepted', response }
-    })
+        JSON.stringify(response),
+        now,
+      ])
+    }
+    return { index: item.index, kind: 'accepted', response }
+  }
+
+  /** An idempotency key recorded since `sinceMs`, with the answer it was given. */
+  private liveIdempotencyKey(key: string, sinceMs: number): RememberedKey | undefined {
+    const row = this.sql
+      .exec<{ request_hash: string; response: string; created_ms: number }>(
+        'SELECT request_hash, response, created_ms FROM idempotency_keys WHERE key = ?',
+        key,
+      )
+      .toArray()[0]
+    if (!row || row.created_ms <= sinceMs) return undefined
+    return { requestHash: row.request_hash, response: JSON.parse(row.response) as AcceptedDelivery }
   }
 
   /** Forgets idempotency keys older than the organization's TTL. */
