@@ -10,18 +10,17 @@ export async function sha256Hex(input: string | Uint8Array<ArrayBuffer>): Promis
   return toHex(await crypto.subtle.digest('SHA-256', bytes))
 }
 
-/** HMAC-SHA256 of `message` under `key`. */
+/** An HMAC-SHA256 signing key from raw bytes, for callers that sign many messages with it. */
+export function importHmacKey(key: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  return crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+}
+
+/** HMAC-SHA256 of `message` under `key` (raw bytes, or a key from `importHmacKey`). */
 export async function hmacSha256(
-  key: Uint8Array<ArrayBuffer>,
+  key: Uint8Array<ArrayBuffer> | CryptoKey,
   message: string | Uint8Array<ArrayBuffer>,
 ): Promise<ArrayBuffer> {
-  const cryptoKey = await crypto.subtle.importKey(
-    'raw',
-    key,
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  )
+  const cryptoKey = key instanceof CryptoKey ? key : await importHmacKey(key)
   return crypto.subtle.sign(
     'HMAC',
     cryptoKey,

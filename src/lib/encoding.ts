@@ -8,13 +8,21 @@ export const utf8 = {
   decode: (bytes: ArrayBuffer | Uint8Array): string => decoder.decode(bytes),
 }
 
-export function toBase64(bytes: ArrayBuffer | Uint8Array): string {
-  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)
-  let binary = ''
-  for (let i = 0; i < view.length; i += 0x8000) {
-    binary += String.fromCharCode(...view.subarray(i, i + 0x8000))
+// The runtime's native encoders (ES2026 `Uint8Array.prototype.toBase64` / `toHex`), which
+// the ES2024 library types do not declare yet. Ingest seals and hashes every payload with them.
+declare global {
+  interface Uint8Array {
+    toBase64(options?: { alphabet?: 'base64' | 'base64url'; omitPadding?: boolean }): string
+    toHex(): string
   }
-  return btoa(binary)
+}
+
+function view(bytes: ArrayBuffer | Uint8Array): Uint8Array {
+  return bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)
+}
+
+export function toBase64(bytes: ArrayBuffer | Uint8Array): string {
+  return view(bytes).toBase64()
 }
 
 export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
@@ -25,7 +33,7 @@ export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
 }
 
 export function toBase64Url(bytes: ArrayBuffer | Uint8Array): string {
-  return toBase64(bytes).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
+  return view(bytes).toBase64({ alphabet: 'base64url', omitPadding: true })
 }
 
 export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
@@ -34,6 +42,5 @@ export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
 }
 
 export function toHex(bytes: ArrayBuffer | Uint8Array): string {
-  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)
-  return Array.from(view, (b) => b.toString(16).padStart(2, '0')).join('')
+  return view(bytes).toHex()
 }

@@ -32,21 +32,21 @@ export function findSpans(text: string, select: (path: JsonPath) => boolean): Ma
 
   // One pass over the characters: a later backslash must not be searched for again from
   // every string, or scanning turns quadratic in the size of the text.
-  const readString = (): string => {
-    const start = index
+  const skipString = () => {
     index++
-    let escaped = false
     for (;;) {
       const code = text.charCodeAt(index)
       if (code === 0x22) break
-      if (code === 0x5c) {
-        escaped = true
-        index += 2
-      } else index++
+      index += code === 0x5c ? 2 : 1
     }
     index++
+  }
+
+  const readString = (): string => {
+    const start = index
+    skipString()
     const raw = text.slice(start, index)
-    return escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1)
+    return raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1)
   }
 
   // A repeated key replaces the earlier value, as with JSON.parse, including what was found inside it.
@@ -61,10 +61,33 @@ export function findSpans(text: string, select: (path: JsonPath) => boolean): Ma
     while (index < text.length && !',]} \n\r\t'.includes(text[index] as string)) index++
   }
 
+  // A selected value is only measured, in one scan that follows strings and nesting depth:
+  // selected payloads are most of a batch body, and building paths inside them cost the most.
+  const skipValue = () => {
+    const first = text.charCodeAt(index)
+    if (first === 0x22) return skipString()
+    if (first !== 0x7b && first !== 0x5b) return skipScalar()
+    let depth = 0
+    for (;;) {
+      const code = text.charCodeAt(index)
+      if (code === 0x22) {
+        skipString()
+        continue
+      }
+      index++
+      if (code === 0x7b || code === 0x5b) depth++
+      else if ((code === 0x7d || code === 0x5d) && --depth === 0) return
+    }
+  }
+
   const visit = (path: (string | number)[]) => {
     skipWhitespace()
     const start = index
-    const selected = path.length > 0 && select(path)
+    if (path.length > 0 && select(path)) {
+      skipValue()
+      spans.set(pathKey(path), { start, end: index })
+      return
+    }
     const char = text[index]
     if (char === '{') {
       index++
@@ -75,12 +98,11 @@ export function findSpans(text: string, select: (path: JsonPath) => boolean): Ma
         for (;;) {
           skipWhitespace()
           const key = readString()
-          if (seen.has(key) && !selected) forget([...path, key])
+          if (seen.has(key)) forget([...path, key])
           seen.add(key)
           skipWhitespace()
           index++ // the colon
-          if (selected) skipValue()
-          else visit([...path, key])
+          visit([...path, key])
           skipWhitespace()
           if (text[index++] === '}') break
         }
@@ -91,23 +113,13 @@ export function findSpans(text: string, select: (path: JsonPath) => boolean): Ma
       if (text[index] === ']') index++
       else {
         for (let item = 0; ; item++) {
-          if (selected) skipValue()
-          else visit([...path, item])
+          visit([...path, item])
           skipWhitespace()
           if (text[index++] === ']') break
         }
       }
-    } else if (char === '"') readString()
+    } else if (char === '"') skipString()
     else skipScalar()
-    if (selected) spans.set(pathKey(path), { start, end: index })
-  }
-
-  // Skipping reuses visit with a selector that never matches below the selected value.
-  const skipValue = () => {
-    const outer = select
-    select = () => false
-    visit(['\u0000'])
-    select = outer
   }
 
   visit([])

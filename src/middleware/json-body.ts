@@ -49,6 +49,10 @@ export function jsonBody(maxBytes: number): MiddlewareHandler<AppEnv> {
       )
     }
     c.set('rawBody', text)
+    // The schema validator reads the body as text again: hand it this one instead of a
+    // second decoding of the bytes (Hono keeps pending reads in `bodyCache`).
+    const cache = c.req.bodyCache as { text?: Promise<string> }
+    cache.text = Promise.resolve(text)
     return next()
   }
 }
