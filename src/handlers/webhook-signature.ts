@@ -4,11 +4,32 @@
  * header lists one `v1,<base64 HMAC-SHA256>` per secret, separated by spaces, so receivers
  * keep verifying while a rotated secret is still in its grace period.
  */
-import { hmacSha256 } from '../lib/crypto'
+import { hmacSha256, importHmacKey } from '../lib/crypto'
 import { fromBase64, toBase64 } from '../lib/encoding'
 import type { PreviousSecret } from '../schemas/destination'
 
 const PREFIX = 'whsec_'
+
+/**
+ * Imported signing keys by secret, so a destination's key is imported once rather than
+ * for every attempt. Bounded: past the limit the oldest entry goes, and a secret that
+ * was rotated away simply ages out.
+ */
+const signingKeys = new Map<string, Promise<CryptoKey>>()
+const SIGNING_KEYS_KEPT = 256
+
+function signingKey(secret: string): Promise<CryptoKey> {
+  let key = signingKeys.get(secret)
+  if (!key) {
+    key = importHmacKey(secretKey(secret))
+    if (signingKeys.size >= SIGNING_KEYS_KEPT) {
+      const oldest = signingKeys.keys().next().value
+      if (oldest !== undefined) signingKeys.delete(oldest)
+    }
+    signingKeys.set(secret, key)
+  }
+  return key
+}
 
 /** The raw key bytes of a `whsec_` secret. */
 export function secretKey(secret: string): Uint8Array<ArrayBuffer> {
@@ -23,7 +44,7 @@ export async function signatureFor(
   timestamp: number,
   body: string,
 ): Promise<string> {
-  const mac = await hmacSha256(secretKey(secret), `${id}.${timestamp}.${body}`)
+  const mac = await hmacSha256(await signingKey(secret), `${id}.${timestamp}.${body}`)
   return `v1,${toBase64(mac)}`
 }
 

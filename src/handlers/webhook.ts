@@ -6,7 +6,7 @@
 import { allowsLoopback } from '../env'
 import type { LoadedDestination } from '../schemas/destination'
 import { checkDestinationUrl } from '../security/url-guard'
-import { classifyResponse, fetchWithTimeout, responseExcerpt } from './http-outcome'
+import { classifyResponse, discardBody, fetchWithTimeout, responseExcerpt } from './http-outcome'
 import type { DeliveryHandler } from './types'
 import { signatureHeader, signingSecrets } from './webhook-signature'
 
@@ -65,6 +65,6 @@ export const deliverWebhook: DeliveryHandler<WebhookDestination> = async (
   if ('outcome' in sent) return sent.outcome
   const { response } = sent
   const detail = response.ok ? undefined : await responseExcerpt(response)
-  if (response.ok) await response.body?.cancel()
+  if (response.ok) await discardBody(response)
   return classifyResponse(response, { peer: 'Receiver', goneDisables: true, detail })
 }

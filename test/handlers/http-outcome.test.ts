@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { parseRetryAfter } from '../../src/handlers/http-outcome'
+import { discardBody, parseRetryAfter } from '../../src/handlers/http-outcome'
 import { handlerFor } from '../../src/handlers/index'
 import {
   downloadDestination,
@@ -27,6 +27,39 @@ describe('Retry-After', () => {
     expect(parseRetryAfter(null, now)).toBeUndefined()
     expect(parseRetryAfter('soon', now)).toBeUndefined()
     expect(parseRetryAfter('-5', now)).toBeUndefined()
+  })
+})
+
+/** A response whose body is `chunks` and then, unless `ends`, nothing more for ever. */
+function observedResponse(chunks: string[], ends: boolean) {
+  const seen = { read: 0, cancelled: false }
+  const queue = chunks.map((chunk) => new TextEncoder().encode(chunk))
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const next = queue.shift()
+      if (next) {
+        seen.read += next.byteLength
+        controller.enqueue(next)
+      } else if (ends) controller.close()
+    },
+    cancel() {
+      seen.cancelled = true
+    },
+  })
+  return { response: new Response(body), seen }
+}
+
+describe('discardBody', () => {
+  it('Should read a short body to its end', async () => {
+    const { response, seen } = observedResponse(['{"ok":', 'true}'], true)
+    await discardBody(response)
+    expect(seen).toEqual({ read: 11, cancelled: false })
+  })
+
+  it('Should cancel a body once it has read past the limit, without waiting for its end', async () => {
+    const { response, seen } = observedResponse(['x'.repeat(3000), 'y'.repeat(3000)], false)
+    await discardBody(response)
+    expect(seen).toEqual({ read: 6000, cancelled: true })
   })
 })
 

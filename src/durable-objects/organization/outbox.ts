@@ -63,6 +63,21 @@ interface ReleaseContext {
 
 const PENDING = "('queued', 'retrying')"
 
+/** What a queue message carries of its delivery, read with the rows being released. */
+interface DeliveryFields extends Record<string, SqlStorageValue> {
+  accepted_at: string
+  payload_type: string
+  correlation_id: string | null
+  tags: string
+  request_id: string | null
+  payload: string | null
+  payload_ref: string | null
+}
+const DELIVERY_FIELDS =
+  'd.accepted_at, d.payload_type, d.correlation_id, d.tags, d.request_id, d.payload, d.payload_ref'
+
+type ReleasableRow = TargetRow & DeliveryFields
+
 export class Outbox {
   constructor(
     private readonly sql: SqlStorage,
@@ -160,11 +175,12 @@ export class Outbox {
    * sorts every pending row of the destination to return the first few. The `+` keeps
    * the due filter off the index so the walk follows the index order.
    */
-  private parallelBatch(destinationId: string, now: number, limit: number): TargetRow[] {
+  private parallelBatch(destinationId: string, now: number, limit: number): ReleasableRow[] {
     const walk = (status: 'queued' | 'retrying') =>
       this.sql
-        .exec<TargetRow>(
-          'SELECT * FROM targets WHERE destination_id = ? AND status = ? AND +next_attempt_ms <= ? ORDER BY priority DESC, sequence LIMIT ?',
+        .exec<ReleasableRow>(
+          `SELECT t.*, ${DELIVERY_FIELDS} FROM targets t JOIN deliveries d ON d.id = t.delivery_id
+           WHERE t.destination_id = ? AND t.status = ? AND +t.next_attempt_ms <= ? ORDER BY t.priority DESC, t.sequence LIMIT ?`,
           destinationId,
           status,
           now,
@@ -182,11 +198,18 @@ export class Outbox {
     now: number,
     busy: number,
     destination: DestinationSummary,
-  ): TargetRow[] {
+  ): ReleasableRow[] {
     if (busy > 0) return []
     const head = this.headOfLine(destinationId, destination)
     if (!head || (head.status !== 'queued' && head.status !== 'retrying')) return []
-    return (head.next_attempt_ms ?? 0) <= now ? [head] : []
+    if ((head.next_attempt_ms ?? 0) > now) return []
+    const delivery = this.sql
+      .exec<DeliveryFields>(
+        `SELECT ${DELIVERY_FIELDS} FROM deliveries d WHERE d.id = ?`,
+        head.delivery_id,
+      )
+      .one()
+    return [{ ...head, ...delivery }]
   }
 
   /** The first delivery a strict destination has not finished with; a failed one holds the line under `wait`. */
@@ -201,7 +224,7 @@ export class Outbox {
   }
 
   private lease(
-    row: TargetRow,
+    row: ReleasableRow,
     now: number,
     organizationId: string,
     destination: DestinationSummary,
@@ -215,20 +238,6 @@ export class Outbox {
       row.delivery_id,
       row.destination_id,
     )
-    const delivery = this.sql
-      .exec<{
-        accepted_at: string
-        payload_type: string
-        correlation_id: string | null
-        tags: string
-        request_id: string | null
-        payload: string | null
-        payload_ref: string | null
-      }>(
-        'SELECT accepted_at, payload_type, correlation_id, tags, request_id, payload, payload_ref FROM deliveries WHERE id = ?',
-        row.delivery_id,
-      )
-      .one()
     return {
       kind: 'attempt',
       organizationId,
@@ -238,13 +247,13 @@ export class Outbox {
       lease,
       attempt: row.attempts + 1,
       sequence: row.sequence,
-      acceptedAt: delivery.accepted_at,
-      payloadType: delivery.payload_type,
-      correlationId: delivery.correlation_id,
-      tags: JSON.parse(delivery.tags) as string[],
-      requestId: delivery.request_id,
-      payload: delivery.payload,
-      payloadRef: delivery.payload_ref,
+      acceptedAt: row.accepted_at,
+      payloadType: row.payload_type,
+      correlationId: row.correlation_id,
+      tags: JSON.parse(row.tags) as string[],
+      requestId: row.request_id,
+      payload: row.payload,
+      payloadRef: row.payload_ref,
     }
   }
 
