@@ -63,12 +63,17 @@ function defaultStateDir(): string {
   }
 }
 
-function parseOptions(): BenchOptions & { quick: boolean; stateDir: string } {
+function parseOptions(): BenchOptions & {
+  quick: boolean
+  ingestOnly: boolean
+  stateDir: string
+} {
   const { values } = parseArgs({
     options: {
       ...Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }])),
       'state-dir': { type: 'string' },
       quick: { type: 'boolean' },
+      'ingest-only': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   })
@@ -81,6 +86,9 @@ function parseOptions(): BenchOptions & { quick: boolean; stateDir: string } {
     )
     process.stdout.write(
       '  --quick                a smoke run: 5 s, 10,000 events, 5,000 deliveries\n',
+    )
+    process.stdout.write(
+      '  --ingest-only          only the ceiling and the ingest phases, profiled without delivery\n',
     )
     process.exit(0)
   }
@@ -98,6 +106,7 @@ function parseOptions(): BenchOptions & { quick: boolean; stateDir: string } {
   }
   return {
     quick,
+    ingestOnly: values['ingest-only'] === true,
     stateDir: values['state-dir'] ?? defaultStateDir(),
     seconds: number('seconds', 5),
     connections: number('connections'),
@@ -253,19 +262,25 @@ async function main() {
           Math.round((runtime * 100_000) / Math.max(1, result.deliveries)) / 100,
       }
     }
-    const seed = perDelivery(
-      await phase("seed's high-volume scenario", ctx.dev, () => runSeedScenario(ctx)),
-    )
-    const individual = perDelivery(
-      await phase('individual deliveries end to end', ctx.dev, () =>
-        runIndividualDeliveries(ctx, { deliveries: options.deliveries, prefix: 'individual' }),
-      ),
-    )
+    const seed = options.ingestOnly
+      ? null
+      : perDelivery(await phase("seed's high-volume scenario", ctx.dev, () => runSeedScenario(ctx)))
+    const individual = options.ingestOnly
+      ? null
+      : perDelivery(
+          await phase('individual deliveries end to end', ctx.dev, () =>
+            runIndividualDeliveries(ctx, { deliveries: options.deliveries, prefix: 'individual' }),
+          ),
+        )
     const memory = usage.stop()
     await dev.server.stop()
     const profile =
       options.profileDeliveries > 0
-        ? await profileRun({ ...ctx, persistTo: join(state, 'profiled') }, config)
+        ? await profileRun(
+            { ...ctx, persistTo: join(state, 'profiled') },
+            config,
+            !options.ingestOnly,
+          )
         : null
 
     const phases: PhaseResults = {
@@ -330,12 +345,13 @@ async function startService(config: string, persistTo: string, inspector: boolea
 
 /**
  * Where the time goes: a second instance of the service, with the DevTools inspector
- * attached, profiled while it ingests single deliveries for a while and then while it
- * delivers a set of individual deliveries end to end; the V8 heap of its isolate is read
+ * attached, profiled while it ingests single deliveries for a while, then batches, and
+ * then (`withDelivery`) while it delivers a set of individual deliveries end to end; the
+ * V8 heap of its isolate is read
  * at the end. Separate from the measured instance, because the inspector and the profiler
  * slow the runtime down.
  */
-async function profileRun(base: BenchContext, config: string) {
+async function profileRun(base: BenchContext, config: string, withDelivery: boolean) {
   const started = await startService(config, base.persistTo, true)
   const ctx: BenchContext = { ...base, ...started }
   const port = started.server.inspectorPort as number
@@ -379,16 +395,23 @@ async function profileRun(base: BenchContext, config: string) {
       ...(await batchProfile.stop()),
     }
     if (tenant) await removeSinks(ctx, [tenant])
-    const deliveryProfile = await startProfile(port)
-    const run = await runIndividualDeliveries(ctx, {
-      deliveries: ctx.options.profileDeliveries,
-      prefix: 'profiled',
-    })
-    const delivery = await deliveryProfile.stop()
+    let delivery = null
+    if (withDelivery) {
+      const deliveryProfile = await startProfile(port)
+      const run = await runIndividualDeliveries(ctx, {
+        deliveries: ctx.options.profileDeliveries,
+        prefix: 'profiled',
+      })
+      delivery = {
+        deliveries: run.deliveries,
+        complete: run.complete,
+        ...(await deliveryProfile.stop()),
+      }
+    }
     return {
       ingest: ingestSummary,
       batch: batchSummary,
-      delivery: { deliveries: run.deliveries, complete: run.complete, ...delivery },
+      delivery,
       isolateHeapAfter: await isolateHeap(port),
     }
   } catch (error) {
@@ -426,9 +449,10 @@ function printSummary(
     out(
       `profile, batch ingest (${profile.batch.deliveries} deliveries): ${shares(profile.batch.byRole)}`,
     )
-    out(
-      `profile, delivery (${profile.delivery.deliveries} deliveries): ${shares(profile.delivery.byRole)}`,
-    )
+    if (profile.delivery)
+      out(
+        `profile, delivery (${profile.delivery.deliveries} deliveries): ${shares(profile.delivery.byRole)}`,
+      )
   }
   out(`results: ${file}`)
 }
