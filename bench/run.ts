@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util'
 import type { BenchContext, BenchOptions } from './lib/context.ts'
 import { phiAccessDelivery } from './lib/events.ts'
 import { type LoadResult, runLoad } from './lib/load.ts'
-import { sampleRuntime } from './lib/memory.ts'
+import { type RuntimeUsage, sampleRuntime } from './lib/memory.ts'
 import { cpuSecondsOf, memoryOf } from './lib/processes.ts'
 import { isolateHeap, startProfile } from './lib/profile.ts'
 import { startCountingReceiver } from './lib/receiver.ts'
@@ -217,6 +217,8 @@ async function main() {
   try {
     const ceilingServer = await startCeiling(root, join(state, 'ceiling'))
     servers.push(ceilingServer)
+    // The harness's own memory: the no-op Worker's processes grow with the requests they serve.
+    const ceilingUsage = sampleRuntime(ceilingServer.runtimeProcesses)
     const ceilings: LoadResult[] = []
     const ceiling = async () => {
       const measured = await measureCeiling(ceilingServer, options)
@@ -229,7 +231,7 @@ async function main() {
     const persistTo = join(state, 'service')
     const dev = await startService(config, persistTo, false)
     servers.push(dev.server)
-    const usage = sampleRuntime(dev.server.runtimePids)
+    const usage = sampleRuntime(dev.server.runtimeProcesses)
     const ctx: BenchContext = { root, options, ...dev, receiver, persistTo, log }
 
     const one = await createSinkTenants(ctx, 'ingest-one', 1)
@@ -273,6 +275,7 @@ async function main() {
           ),
         )
     const memory = usage.stop()
+    const ceilingMemory = ceilingUsage.stop()
     await dev.server.stop()
     const profile =
       options.profileDeliveries > 0
@@ -294,7 +297,7 @@ async function main() {
       seed,
       individual,
     }
-    const targets = evaluateTargets(phases, memory.peakTotalBytes)
+    const targets = evaluateTargets(phases, memory.peakTotalBytes, ceilingMemory.peakTotalBytes)
     const results = {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
@@ -305,6 +308,10 @@ async function main() {
       ingest: { single, batch, tenants },
       endToEnd: { seed, individual },
       runtime: memory,
+      ceilingRuntime: {
+        ...ceilingMemory,
+        requests: ceilings.reduce((n, c) => n + c.requests, 0),
+      },
       profile,
       receiver: { verifiedRequests: receiver.received(), rejectedRequests: receiver.rejected() },
       targets,
@@ -313,7 +320,7 @@ async function main() {
     const file = join(root, 'bench', 'results', `${stamp}.json`)
     mkdirSync(dirname(file), { recursive: true })
     writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`)
-    printSummary(phases, targets, memory, profile, file)
+    printSummary(phases, targets, { service: memory, ceiling: ceilingMemory }, profile, file)
   } finally {
     for (const server of servers.reverse()) await server.stop()
     await receiver.close()
@@ -425,7 +432,7 @@ async function profileRun(base: BenchContext, config: string, withDelivery: bool
 function printSummary(
   phases: PhaseResults,
   targets: ReturnType<typeof evaluateTargets>,
-  memory: ReturnType<ReturnType<typeof sampleRuntime>['stop']>,
+  memory: Record<'service' | 'ceiling', RuntimeUsage>,
   profile: Awaited<ReturnType<typeof profileRun>>,
   file: string,
 ) {
@@ -437,9 +444,15 @@ function printSummary(
       targets.map((t) => [t.name, t.target, t.actual, t.met ? 'met' : `MISSED: ${t.missedBy}`]),
     )}\n`,
   )
-  out(
-    `runtime: peak ${(memory.peakTotalBytes / 1024 ** 2).toFixed(0)} MiB resident over ${memory.peakByProcessBytes.length} workerd processes; ${memory.cpuSeconds} CPU s in ${memory.wallSeconds} s`,
-  )
+  const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MiB`
+  const usage = (name: string, u: RuntimeUsage) =>
+    out(
+      `${name}: peak ${mib(u.peakTotalBytes)} resident (${Object.entries(u.peakByRoleBytes)
+        .map(([role, bytes]) => `${role} ${mib(bytes)}`)
+        .join(', ')}); ${u.cpuSeconds} CPU s in ${u.wallSeconds} s`,
+    )
+  usage('runtime, service', memory.service)
+  usage('runtime, no-op Worker in the same harness', memory.ceiling)
   const shares = (byRole: Record<string, number>) =>
     Object.entries(byRole)
       .map(([role, share]) => `${role} ${(share * 100).toFixed(0)} %`)

@@ -43,7 +43,16 @@ function ratioTarget(name: string, actual: number, minimum: number, unit: string
   }
 }
 
-export function evaluateTargets(results: PhaseResults, peakMemoryBytes: number): Target[] {
+/**
+ * Every target of the issue, met or missed. `ceilingMemoryBytes` is the no-op Worker's peak
+ * in the same harness, named beside a missed memory target because the harness's own
+ * processes count towards it.
+ */
+export function evaluateTargets(
+  results: PhaseResults,
+  peakMemoryBytes: number,
+  ceilingMemoryBytes: number,
+): Target[] {
   const { seed, individual } = results
   const lost =
     results.single.lost +
@@ -78,7 +87,9 @@ export function evaluateTargets(results: PhaseResults, peakMemoryBytes: number):
       target: '< 1 GiB',
       actual: `${(peakMemoryBytes / 1024 ** 2).toFixed(0)} MiB`,
       met: memoryMet,
-      missedBy: memoryMet ? null : `${((peakMemoryBytes - GIB) / 1024 ** 2).toFixed(0)} MiB over`,
+      missedBy: memoryMet
+        ? null
+        : `${((peakMemoryBytes - GIB) / 1024 ** 2).toFixed(0)} MiB over (the no-op Worker: ${(ceilingMemoryBytes / 1024 ** 2).toFixed(0)} MiB)`,
     },
   ]
 }

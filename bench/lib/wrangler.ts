@@ -28,6 +28,8 @@ export interface DevServer {
    * proxy on the public port, and the workerd that runs the Worker and the simulators.
    */
   processes: () => { role: string; pid: number }[]
+  /** The workerd processes among `processes`, with their roles. */
+  runtimeProcesses: () => { role: string; pid: number }[]
   stop: () => Promise<void>
 }
 
@@ -194,6 +196,7 @@ export async function startDev(options: {
         })),
       ]
     },
+    runtimeProcesses: () => server.processes().filter(({ role }) => role.startsWith('workerd')),
     stop: () => stopGroup(group),
   }
   let exited = false
