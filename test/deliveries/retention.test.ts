@@ -2,6 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it, vi } from 'vitest'
 import type { OrganizationDurableObject } from '../../src/durable-objects/organization'
+import { RetentionArchiver } from '../../src/durable-objects/organization/retention'
 import { organizationStub } from '../../src/durable-objects/organization-stub'
 import { openText } from '../../src/lib/at-rest'
 import { call, createTenant } from '../support/api'
@@ -97,5 +98,46 @@ describe('retention of delivery records', () => {
     expect(view.status).toBe(200)
     expect(view.json.destinations[0].status).toBe('retrying')
     await clearFaults(hook.path)
+  })
+
+  it('keeps a delivery that was queued again while its archive was being written', async () => {
+    const tenant = await createTenant()
+    const hook = await createWebhookDestination(tenant.apiKey)
+    const old = (
+      await call('/v1/deliveries', { token: tenant.apiKey, body: seedDelivery(hook.id) })
+    ).json
+    await waitForDelivery(tenant.apiKey, old.deliveryId)
+
+    const stub = organizationStub(env, tenant.organizationId)
+    const moved = await runInDurableObject(
+      stub,
+      async (_instance: OrganizationDurableObject, state) => {
+        const sql = state.storage.sql
+        sql.exec(
+          'UPDATE deliveries SET accepted_ms = ? WHERE id = ?',
+          Date.now() - 91 * DAY,
+          old.deliveryId,
+        )
+        // While the archive goes to R2, the delivery is queued again as a replay would.
+        const bucket = {
+          get: (key: string) => env.ARTIFACTS.get(key),
+          put: (...args: Parameters<R2Bucket['put']>) => {
+            sql.exec(
+              "UPDATE targets SET status = 'queued', attempts = 0, updated_ms = ? WHERE delivery_id = ?",
+              Date.now(),
+              old.deliveryId,
+            )
+            return env.ARTIFACTS.put(...args)
+          },
+        } as unknown as R2Bucket
+        const archiver = new RetentionArchiver(sql, bucket, env.ENCRYPTION_KEYS)
+        return archiver.archiveExpired(tenant.organizationId, Date.now(), 90)
+      },
+    )
+    expect(moved).toBe(0)
+    const view = await call(`/v1/deliveries/${old.deliveryId}`, { token: tenant.apiKey })
+    expect(view.status).toBe(200)
+    expect(view.json.destinations[0].destinationId).toBe(hook.id)
+    expect(['queued', 'delivering', 'delivered']).toContain(view.json.destinations[0].status)
   })
 })

@@ -40,22 +40,45 @@ export class RetentionArchiver {
       )
       .toArray()
     if (deliveries.length === 0) return 0
+    const archived: ArchivedDelivery[] = []
     const byDay = Map.groupBy(deliveries, (row) => row.accepted_at.slice(0, 10))
     for (const [day, rows] of byDay) {
-      const records: ArchivedDelivery[] = rows.map((row) => ({
+      const records = rows.map((row) => ({
         deliveryId: row.id,
         delivery: row,
-        targets: this.sql.exec('SELECT * FROM targets WHERE delivery_id = ?', row.id).toArray(),
-        attempts: this.sql.exec('SELECT * FROM attempts WHERE delivery_id = ?', row.id).toArray(),
+        ...this.snapshot(row.id),
       }))
       await this.merge(organizationId, day, records)
+      archived.push(...records)
     }
-    for (const row of deliveries) {
-      this.sql.exec('DELETE FROM attempts WHERE delivery_id = ?', row.id)
-      this.sql.exec('DELETE FROM targets WHERE delivery_id = ?', row.id)
-      this.sql.exec('DELETE FROM deliveries WHERE id = ?', row.id)
+    // The archive was written across awaits, during which a retry, recover or replay may
+    // have queued a delivery again or recorded an attempt: only what the file holds as it
+    // is now is deleted, the rest waits for a later run. No await from here on, so the
+    // check and the deletes are one atomic step.
+    let deleted = 0
+    for (const record of archived) {
+      if (!this.unchangedSince(record)) continue
+      this.sql.exec('DELETE FROM attempts WHERE delivery_id = ?', record.deliveryId)
+      this.sql.exec('DELETE FROM targets WHERE delivery_id = ?', record.deliveryId)
+      this.sql.exec('DELETE FROM deliveries WHERE id = ?', record.deliveryId)
+      deleted++
     }
-    return deliveries.length
+    return deleted
+  }
+
+  private snapshot(deliveryId: string) {
+    return {
+      targets: this.sql.exec('SELECT * FROM targets WHERE delivery_id = ?', deliveryId).toArray(),
+      attempts: this.sql.exec('SELECT * FROM attempts WHERE delivery_id = ?', deliveryId).toArray(),
+    }
+  }
+
+  private unchangedSince(record: ArchivedDelivery): boolean {
+    const now = this.snapshot(record.deliveryId)
+    return (
+      JSON.stringify(now.targets) === JSON.stringify(record.targets) &&
+      JSON.stringify(now.attempts) === JSON.stringify(record.attempts)
+    )
   }
 
   /** Reads one day's archive (for tests and exports). */
