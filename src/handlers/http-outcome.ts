@@ -101,25 +101,21 @@ export async function responseExcerpt(response: Response): Promise<string> {
   }
 }
 
-/** Up to this many bytes of an unwanted response body are read rather than cancelled. */
+/** An unwanted response body declared at most this long is read rather than cancelled. */
 const DRAIN_LIMIT = 4096
 
 /**
- * Disposes of a response body the handler has no use for. A short body is read to its
- * end, which costs less than cancelling it and leaves the connection fit for the next
- * request; past `DRAIN_LIMIT` bytes the rest is cancelled, so a receiver cannot make the
- * consumer read a large or endless body.
+ * Disposes of a response body the handler has no use for. A body whose declared length is
+ * short is read to its end, which costs less than cancelling it and leaves the connection
+ * fit for the next request; any other body is cancelled at once, so a receiver that keeps
+ * its answer open or sends a large one cannot hold the attempt until its timeout.
  */
 export async function discardBody(response: Response): Promise<void> {
   if (!response.body) return
-  const reader = response.body.getReader()
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN)
   try {
-    for (let read = 0; read <= DRAIN_LIMIT; ) {
-      const chunk = await reader.read()
-      if (chunk.done) return
-      read += chunk.value.byteLength
-    }
-    await reader.cancel()
+    if (declared <= DRAIN_LIMIT) await response.arrayBuffer()
+    else await response.body.cancel()
   } catch {
     // A body that breaks off is as good as discarded.
   }
