@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { Outbox } from '../../src/durable-objects/organization/outbox'
 import { call, createTenant } from '../support/api'
 import {
   createWebhookDestination,
@@ -135,6 +136,33 @@ describe('per-destination limits', () => {
     // Queue latency can bunch arrivals a little, never spread them less than the releases.
     expect((arrivals[7] as number) - (arrivals[0] as number)).toBeGreaterThanOrEqual(2700)
     expect(maxInWindow(arrivals, 1000)).toBeLessThanOrEqual(4)
+  })
+
+  it('Should not poll a strict, rate-limited destination while its one request is out', async () => {
+    const tenant = await createTenant('limits')
+    const hook = await createWebhookDestination(tenant.apiKey, {
+      delivery: { ordering: 'strict', ratePerSecond: 5 },
+    })
+    await injectFault(hook.path, { mode: 'hang', ms: 2000, times: 1 })
+    let releases = 0
+    await insideOrganization(tenant.organizationId, (instance) => {
+      const outbox = (instance as unknown as { outbox: Outbox }).outbox
+      const release = outbox.release.bind(outbox)
+      outbox.release = (...args) => {
+        releases++
+        return release(...args)
+      }
+    })
+    const results = await acceptMany(tenant.apiKey, hook.id, 3)
+    await eventually(
+      'the first request to be out',
+      async () => (await arrivalsAt(hook.path)).length === 1,
+    )
+    const before = releases
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    // Its report releases the next one; nothing else has anything to do meanwhile.
+    expect(releases - before).toBeLessThanOrEqual(1)
+    for (const { deliveryId } of results) await waitForDelivery(tenant.apiKey, deliveryId as string)
   })
 
   it('Should leave the alarm set for a throttled destination when more work for it arrives', async () => {

@@ -110,6 +110,10 @@ export class Outbox {
         destination.delivery.maxConcurrency ?? context.settings.limits.maxInFlightPerDestination
       const busy = inFlight.get(destinationId) ?? 0
       let capacity = Math.min(admission.allowed, window - busy)
+      // A strict line sends one at a time, and while one is out its report releases the
+      // next: nothing to wake for until then.
+      if (destination.delivery.ordering === 'strict')
+        capacity = busy > 0 ? 0 : Math.min(capacity, 1)
       const bucket = context.rateBucket(destination)
       if (bucket) {
         const tokens = bucket.available(now)
@@ -119,7 +123,7 @@ export class Outbox {
       if (capacity <= 0) continue
       const rows =
         destination.delivery.ordering === 'strict'
-          ? this.strictHead(destinationId, now, busy, destination)
+          ? this.strictHead(destinationId, now, destination)
           : this.parallelBatch(destinationId, now, capacity)
       for (const row of rows) {
         if (bucket && !bucket.take(now)) break
@@ -192,14 +196,12 @@ export class Outbox {
       .slice(0, limit)
   }
 
-  /** Strict order: the earliest unsettled delivery, alone, and only when nothing is in flight. */
+  /** Strict order: the earliest unsettled delivery, alone (the caller checks nothing is in flight). */
   private strictHead(
     destinationId: string,
     now: number,
-    busy: number,
     destination: DestinationSummary,
   ): ReleasableRow[] {
-    if (busy > 0) return []
     const head = this.headOfLine(destinationId, destination)
     if (!head || (head.status !== 'queued' && head.status !== 'retrying')) return []
     if ((head.next_attempt_ms ?? 0) > now) return []
