@@ -485,9 +485,12 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
       this.outbox.unrelease(failed, now + SEND_RETRY_MS)
       wakeAt = Math.min(wakeAt ?? Number.POSITIVE_INFINITY, now + SEND_RETRY_MS)
     }
+    // An alarm already due is left alone: it may be the one armed for work accepted while
+    // the messages above were being sent, and it runs this release again when it fires.
+    // Inside the alarm handler the running alarm reads as unset, so the next one is armed.
     if (wakeAt !== null) {
       const current = await this.ctx.storage.getAlarm()
-      if (current === null || current > wakeAt || current <= now)
+      if (current === null || current > wakeAt)
         await this.ctx.storage.setAlarm(Math.max(wakeAt, now))
     }
   }
