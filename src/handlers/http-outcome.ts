@@ -101,24 +101,42 @@ export async function responseExcerpt(response: Response): Promise<string> {
   }
 }
 
-/** An unwanted response body declared at most this long is read rather than cancelled. */
+/** An unwanted response body is read rather than cancelled up to this many bytes... */
 const DRAIN_LIMIT = 4096
+/** ...and for at most this long. */
+const DRAIN_WAIT_MS = 100
 
 /**
- * Disposes of a response body the handler has no use for. A body whose declared length is
- * short is read to its end, which costs less than cancelling it and leaves the connection
- * fit for the next request; any other body is cancelled at once, so a receiver that keeps
- * its answer open or sends a large one cannot hold the attempt until its timeout.
+ * Disposes of a response body the handler has no use for. A short body that ends promptly
+ * is read to its end, which costs less than cancelling it and leaves the connection fit
+ * for the next request; a longer one, or one still open after `DRAIN_WAIT_MS`, is
+ * cancelled, so a receiver that keeps its answer open cannot hold the attempt until its
+ * timeout.
  */
 export async function discardBody(response: Response): Promise<void> {
   if (!response.body) return
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN)
+  const reader = response.body.getReader()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), DRAIN_WAIT_MS)
+  })
   try {
-    if (declared <= DRAIN_LIMIT) await response.arrayBuffer()
-    else await response.body.cancel()
+    if ((await Promise.race([readShortBody(reader), late])) !== 'ended') await reader.cancel()
   } catch {
     // A body that breaks off is as good as discarded.
+  } finally {
+    clearTimeout(timer)
   }
+}
+
+/** Reads to the end unless the body passes `DRAIN_LIMIT` bytes first. */
+async function readShortBody(reader: ReadableStreamDefaultReader<Uint8Array>) {
+  for (let read = 0; read <= DRAIN_LIMIT; ) {
+    const chunk = await reader.read()
+    if (chunk.done) return 'ended' as const
+    read += chunk.value.byteLength
+  }
+  return 'long' as const
 }
 
 /** `fetch` with the handler's timeout, turning a throw into an outcome value. */
