@@ -157,15 +157,18 @@ export function phaseRows(results: PhaseResults): string[][] {
     fmt(r.runtimeCpuMsPerDelivery, 2),
   ]
   const ceilings = results.ceilings
+  // Every figure of the ceiling's row is the mean over its measurements, latencies included.
+  const mean = (pick: (c: LoadResult) => number) =>
+    ceilings.reduce((n, c) => n + pick(c), 0) / Math.max(1, ceilings.length)
   return [
     [
       `ceiling: no-op Worker (mean of ${ceilings.length})`,
       fmt(results.ceilingPerSecond, 1),
       '',
-      `${fmt(ceilings[0]?.latencyMs.p50 ?? 0)} / ${fmt(ceilings[0]?.latencyMs.p99 ?? 0)}`,
+      `${fmt(mean((c) => c.latencyMs.p50))} / ${fmt(mean((c) => c.latencyMs.p99))}`,
       '1.00 x',
       fmt(
-        ceilings.reduce((n, c) => n + c.runtimeCpuMsPerRequest, 0) / Math.max(1, ceilings.length),
+        mean((c) => c.runtimeCpuMsPerRequest),
         2,
       ),
     ],
