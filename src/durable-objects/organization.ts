@@ -25,6 +25,7 @@ import {
 } from './organization/api-keys'
 import { type DestinationOverview, destinationOverview } from './organization/backlog'
 import {
+  type AcceptContext,
   type AcceptItem,
   type AcceptResult,
   type DeliveryFilters,
@@ -170,15 +171,10 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
     if (!check.ok) return { key: check, results: [] }
     const settings = this.settings()
     const bucket = this.ingestLimiter(settings, now)
-    const results = this.deliveries.acceptAll(items, {
-      organizationId: this.organizationId(),
-      directory: this.directory,
-      now,
-      acceptedAt: new Date(now).toISOString(),
-      idempotencyTtlMs: settings.limits.idempotencyTtlHours * 3_600_000,
-      requestId,
-      takeToken: () => bucket.take(now),
-    })
+    const results = this.deliveries.acceptAll(
+      items,
+      this.acceptContext(now, settings, requestId, () => bucket.take(now)),
+    )
     const destinations = new Set<string>()
     for (const result of results) {
       if (result.kind !== 'accepted') continue
@@ -215,16 +211,10 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
       payloadBytes: data.length,
       requestHash: '',
     }
-    const settings = this.settings()
-    const [result] = this.deliveries.acceptAll([item], {
-      organizationId: this.organizationId(),
-      directory: this.directory,
-      now,
-      acceptedAt: new Date(now).toISOString(),
-      idempotencyTtlMs: settings.limits.idempotencyTtlHours * 3_600_000,
-      requestId: null,
-      takeToken: () => true,
-    })
+    const [result] = this.deliveries.acceptAll(
+      [item],
+      this.acceptContext(now, this.settings(), null, () => true),
+    )
     if (!result) throw new Error('acceptAll returned no result')
     if (result.kind === 'accepted') {
       await this.wakeSoon(now)
@@ -438,6 +428,23 @@ export class OrganizationDurableObject extends DurableObject<ServiceEnv> {
       const next = Number(this.meta.get('next_housekeeping_ms'))
       const current = await this.ctx.storage.getAlarm()
       if (current === null || current > next) await this.ctx.storage.setAlarm(next)
+    }
+  }
+
+  /** What an accept call at `now` decides its items against. */
+  private acceptContext(
+    now: number,
+    settings: Settings,
+    requestId: string | null,
+    takeToken: () => boolean,
+  ): AcceptContext {
+    return {
+      organizationId: this.organizationId(),
+      directory: this.directory,
+      now,
+      idempotencyTtlMs: settings.limits.idempotencyTtlHours * 3_600_000,
+      requestId,
+      takeToken,
     }
   }
 

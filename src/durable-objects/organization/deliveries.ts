@@ -95,8 +95,6 @@ export interface AcceptContext {
   organizationId: string
   directory: DestinationDirectory
   now: number
-  /** `now` as ISO 8601: every delivery of one call is accepted at the same instant. */
-  acceptedAt: string
   idempotencyTtlMs: number
   requestId: string | null
   takeToken: () => boolean
@@ -153,7 +151,15 @@ class AcceptWrites {
   /** Keys taken earlier in this call, which a later item must meet like stored ones. */
   readonly keys = new Map<string, RememberedKey>()
 
-  constructor(private sequence: number) {}
+  /** `now` as ISO 8601: every delivery of one call is accepted at the same instant. */
+  readonly acceptedAt: string
+
+  constructor(
+    private sequence: number,
+    now: number,
+  ) {
+    this.acceptedAt = new Date(now).toISOString()
+  }
 
   nextSequence(): number {
     this.sequence += 1
@@ -205,7 +211,7 @@ export class DeliveryStore {
    */
   acceptAll(items: readonly AcceptItem[], context: AcceptContext): AcceptResult[] {
     return this.storage.transactionSync(() => {
-      const writes = new AcceptWrites(this.lastSequence())
+      const writes = new AcceptWrites(this.lastSequence(), context.now)
       const results = items.map((item) => this.decide(item, context, writes))
       writes.flush(this.sql)
       return results
@@ -246,7 +252,7 @@ export class DeliveryStore {
 
     const sequence = writes.nextSequence()
     const deliveryId = newId('delivery')
-    const acceptedAt = context.acceptedAt
+    const { acceptedAt } = writes
     writes.deliveries.push([
       deliveryId,
       sequence,
