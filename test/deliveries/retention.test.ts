@@ -13,6 +13,7 @@ import {
   seedDelivery,
   waitForDelivery,
 } from '../support/delivery-helpers'
+import { deliver } from '../support/reliability'
 
 const DAY = 86_400_000
 
@@ -20,12 +21,8 @@ describe('retention of delivery records', () => {
   it('archives settled records past retention to R2, sealed, one file per day, then deletes them', async () => {
     const tenant = await createTenant()
     const hook = await createWebhookDestination(tenant.apiKey)
-    const old = (
-      await call('/v1/deliveries', { token: tenant.apiKey, body: seedDelivery(hook.id) })
-    ).json
-    const recent = (
-      await call('/v1/deliveries', { token: tenant.apiKey, body: seedDelivery(hook.id) })
-    ).json
+    const old = await deliver(tenant.apiKey, seedDelivery(hook.id))
+    const recent = await deliver(tenant.apiKey, seedDelivery(hook.id))
     await waitForDelivery(tenant.apiKey, old.deliveryId)
     await waitForDelivery(tenant.apiKey, recent.deliveryId)
 
@@ -75,9 +72,7 @@ describe('retention of delivery records', () => {
     })
     const hook = await createWebhookDestination(tenant.apiKey)
     await injectFault(hook.path, { mode: 'status', status: 503, times: 20 })
-    const pending = (
-      await call('/v1/deliveries', { token: tenant.apiKey, body: seedDelivery(hook.id) })
-    ).json
+    const pending = await deliver(tenant.apiKey, seedDelivery(hook.id))
     await waitForDelivery(
       tenant.apiKey,
       pending.deliveryId,
@@ -103,9 +98,7 @@ describe('retention of delivery records', () => {
   it('keeps a delivery that was queued again while its archive was being written', async () => {
     const tenant = await createTenant()
     const hook = await createWebhookDestination(tenant.apiKey)
-    const old = (
-      await call('/v1/deliveries', { token: tenant.apiKey, body: seedDelivery(hook.id) })
-    ).json
+    const old = await deliver(tenant.apiKey, seedDelivery(hook.id))
     await waitForDelivery(tenant.apiKey, old.deliveryId)
 
     const stub = organizationStub(env, tenant.organizationId)
